@@ -2,8 +2,8 @@
 // gets its own exit code and a message that says what to do.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Kube } from "../../tasks/lib/kube.ts";
-import { captureLog } from "../../tasks/lib/log.ts";
 import { preflight } from "../../tasks/lib/preflight.ts";
+import { useCapturedLog } from "../helpers/log.ts";
 import { startFakeApiServer, writeKubeconfig, type FakeApiServer } from "../helpers/fake-apiserver.ts";
 
 const kube = (context?: string) => new Kube({ context, dryRun: false });
@@ -12,15 +12,13 @@ const savedKubeconfig = process.env.KUBECONFIG;
 describe("preflight", () => {
   let current: FakeApiServer;
   let old: FakeApiServer;
-  const lines: string[] = [];
-  const restore = captureLog(lines);
+  const lines = useCapturedLog();
 
   beforeAll(async () => {
     current = await startFakeApiServer({ version: "v1.34.1", crds: ["ingressroutes.traefik.io", "tlsoptions.traefik.io"] });
     old = await startFakeApiServer({ version: "v1.30.4", crds: [] });
   });
   afterAll(async () => {
-    restore();
     await current.close();
     await old.close();
   });

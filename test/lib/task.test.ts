@@ -1,8 +1,8 @@
 // The task runner: strict flags, --help, and --dry-run that prints the plan and
 // manifests without running kubectl or helm against a cluster.
 import { afterEach, describe, expect, it } from "vitest";
-import { captureLog } from "../../tasks/lib/log.ts";
 import { helpText, parseTaskArgs, runTasks, type Task } from "../../tasks/lib/task.ts";
+import { useCapturedLog } from "../helpers/log.ts";
 
 const applyTask: Task = {
   id: "demo/01-namespace",
@@ -25,12 +25,8 @@ const waitTask: Task = {
 };
 
 describe("task runner", () => {
-  const lines: string[] = [];
-  let restore = captureLog(lines);
+  const lines = useCapturedLog();
   afterEach(() => {
-    restore();
-    lines.length = 0;
-    restore = captureLog(lines);
     delete process.env.KORTHWEB_KUBECTL;
     delete process.env.KORTHWEB_HELM;
   });

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { captureLog } from "../../tasks/lib/log.ts";
+import { describe, expect, it } from "vitest";
 import { waitUntil } from "../../tasks/lib/wait.ts";
+import { useCapturedLog } from "../helpers/log.ts";
 
 // A fake clock: sleeping advances time instantly.
 function clock() {
@@ -9,13 +9,7 @@ function clock() {
 }
 
 describe("waitUntil", () => {
-  const lines: string[] = [];
-  let restore = captureLog(lines);
-  afterEach(() => {
-    restore();
-    lines.length = 0;
-    restore = captureLog(lines);
-  });
+  const lines = useCapturedLog();
 
   it("returns once the check is done and shows progress", async () => {
     const { now, sleep } = clock();
