@@ -1,0 +1,188 @@
+{{/*
+Names. Objects are named after the release (the local stack and the other
+approaches rely on "<release>", "<release>-config" and "<release>-tls").
+*/}}
+{{- define "orthanc.name" -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "orthanc.selectorLabels" -}}
+app.kubernetes.io/name: orthanc
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end -}}
+
+{{- define "orthanc.labels" -}}
+{{ include "orthanc.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | quote }}
+app.kubernetes.io/part-of: korthweb
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "orthanc.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end -}}
+{{- end -}}
+
+{{- define "orthanc.webHost" -}}
+{{- .Values.hostnames.web | default (printf "web.%s" .Values.domain) -}}
+{{- end -}}
+
+{{- define "orthanc.dicomHost" -}}
+{{- .Values.hostnames.dicom | default (printf "dicom.%s" .Values.domain) -}}
+{{- end -}}
+
+{{- define "orthanc.tlsSecretName" -}}
+{{- .Values.tls.secretName | default (printf "%s-tls" (include "orthanc.name" .)) -}}
+{{- end -}}
+
+{{/* Namespace of the TLS Secret: Istio reads it from the gateway's namespace. */}}
+{{- define "orthanc.tlsNamespace" -}}
+{{- if eq .Values.ingress.provider "istio" -}}
+{{ .Values.ingress.istio.gatewayNamespace }}
+{{- else -}}
+{{ .Release.Namespace }}
+{{- end -}}
+{{- end -}}
+
+{{- define "orthanc.gatewayRef" -}}
+{{- if .Values.ingress.istio.createGateway -}}
+{{ .Release.Namespace }}/{{ include "orthanc.name" . }}
+{{- else -}}
+{{ .Values.ingress.istio.existingGateway }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Deep merge that, unlike sprig's merge/mergeOverwrite, lets false, 0 and ""
+override: a user turning a default off must win. Maps merge key by key;
+anything else replaces; null removes the key. Mutates the first map.
+*/}}
+{{- define "orthanc.deepMerge" -}}
+{{- $dst := index . 0 -}}
+{{- range $key, $value := index . 1 -}}
+{{- $current := index $dst $key -}}
+{{- if kindIs "invalid" $value -}}
+{{- $_ := unset $dst $key -}}
+{{- else if and (kindIs "map" $value) (kindIs "map" $current) -}}
+{{- include "orthanc.deepMerge" (list $current $value) -}}
+{{- else -}}
+{{- $_ := set $dst $key $value -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The chart's Orthanc configuration, before the user's orthanc.config. Keys
+are ones both Orthanc 1.10 (Debian, local stack) and 1.13 (image) know,
+with the PostgreSQL plugin ≥ 4.0. Credentials are ${VAR} placeholders that
+Orthanc substitutes from the environment before parsing the JSON.
+*/}}
+{{- define "orthanc.defaultConfig" -}}
+{{- $o := .Values.orthanc -}}
+{{- $db := .Values.database -}}
+{{- $plugins := list -}}
+{{- range $o.plugins -}}
+{{- $plugins = append $plugins (printf "%s/%s" (trimSuffix "/" $o.pluginDirectory) .) -}}
+{{- end -}}
+{{- $config := dict
+  "Name" $o.name
+  "DicomAet" $o.aet
+  "DicomPort" ($o.dicomPort | int)
+  "HttpPort" ($o.httpPort | int)
+  "RemoteAccessAllowed" true
+  "AuthenticationEnabled" true
+  "RegisteredUsers" (dict "${ORTHANC_ADMIN_USERNAME}" "${ORTHANC_ADMIN_PASSWORD}")
+  "DicomCheckCalledAet" true
+  "DicomCheckModalityHost" false
+  "DicomAlwaysAllowEcho" true
+  "DicomAlwaysAllowStore" true
+  "DatabaseServerIdentifier" $o.databaseServerIdentifier
+  "SaveJobs" false
+  "MetricsEnabled" true
+  "ExecuteLuaEnabled" false
+  "StorageDirectory" "/var/lib/orthanc/db"
+  "IndexDirectory" "/var/lib/orthanc/db"
+  "Plugins" $plugins
+  "PostgreSQL" (dict
+    "EnableIndex" true
+    "EnableStorage" true
+    "Lock" false
+    "Host" $db.host
+    "Port" ($db.port | int)
+    "Database" $db.name
+    "Username" $db.user
+    "Password" "${ORTHANC_DB_PASSWORD}"
+    "EnableSsl" (eq $db.sslMode "require")
+    "IndexConnectionsCount" ($db.connectionsPerPod | int)
+    "MaximumConnectionRetries" ($db.connectionRetries | int)
+    "ConnectionRetryInterval" ($db.connectionRetryIntervalSeconds | int))
+-}}
+{{- toJson $config -}}
+{{- end -}}
+
+{{/* The complete orthanc.json: defaults deep-merged with orthanc.config. */}}
+{{- define "orthanc.config" -}}
+{{- $config := include "orthanc.defaultConfig" . | fromJson -}}
+{{- include "orthanc.deepMerge" (list $config (deepCopy .Values.orthanc.config)) -}}
+{{- toPrettyJson $config -}}
+{{- end -}}
+
+{{/* Environment of the Orthanc container: every ${VAR} in orthanc.json comes from here. */}}
+{{- define "orthanc.env" -}}
+- name: TCP_NODELAY
+  value: "1"
+- name: ORTHANC_ADMIN_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.auth.existingSecret }}
+      key: {{ .Values.auth.usernameKey }}
+- name: ORTHANC_ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.auth.existingSecret }}
+      key: {{ .Values.auth.passwordKey }}
+- name: ORTHANC_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.database.existingSecret }}
+      key: {{ .Values.database.passwordKey }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Fail early on values that would render a broken deployment, naming the value.
+*/}}
+{{- define "orthanc.validate" -}}
+{{- $envNames := list -}}
+{{- range (include "orthanc.env" . | fromYamlArray) -}}
+{{- $envNames = append $envNames .name -}}
+{{- end -}}
+{{- range (regexFindAll "\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}" (include "orthanc.config" .) -1) | uniq -}}
+{{- $name := trimSuffix "}" (trimPrefix "${" .) -}}
+{{- if not (has $name $envNames) -}}
+{{- fail (printf "orthanc.config uses %s but no container env provides it: add it to extraEnv (e.g. valueFrom.secretKeyRef), or write ${%s:-default}" . $name) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq .Values.tls.mode "existingSecret") (not .Values.tls.secretName) -}}
+{{- fail "tls.secretName: required when tls.mode is existingSecret (a kubernetes.io/tls Secret with tls.crt and tls.key)" -}}
+{{- end -}}
+{{- if and (eq .Values.tls.mode "certManager") (not .Values.tls.certManager.issuerRef.name) -}}
+{{- fail "tls.certManager.issuerRef.name: required when tls.mode is certManager" -}}
+{{- end -}}
+{{- if and (eq .Values.ingress.provider "istio") (not .Values.ingress.istio.createGateway) (not .Values.ingress.istio.existingGateway) -}}
+{{- fail "ingress.istio.existingGateway: required (namespace/name) when ingress.istio.createGateway is false" -}}
+{{- end -}}
+{{- if ge (int .Values.tls.generate.renewBeforeDays) (int .Values.tls.generate.validityDays) -}}
+{{- fail "tls.generate.renewBeforeDays: must be less than tls.generate.validityDays" -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
+{{- fail "autoscaling.minReplicas: must not exceed autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- end -}}
