@@ -1,0 +1,65 @@
+// helm/orthanc passes `helm lint --strict` and the strict validator with its
+// defaults and every values set in ci/; malformed values are refused with a
+// message naming the field.
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Helm } from "../../tasks/lib/helm.ts";
+import { formatFinding } from "../../tasks/validate/finding.ts";
+import { helmSources } from "../../tasks/validate/sources.ts";
+import { validateSources } from "../../tasks/validate/validate.ts";
+import { chartDir, renderRaw } from "../helpers/chart.ts";
+
+const valueSets = readdirSync(`${chartDir}/ci`).filter((name) => name.endsWith(".yaml")).sort();
+
+describe("helm/orthanc hygiene", () => {
+  it("has at least six values sets in ci/ besides the defaults", () => {
+    expect(valueSets.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each([["defaults"], ...valueSets.map((name) => [name])])("helm lint --strict with %s", async (name) => {
+    const helm = new Helm({ context: undefined, dryRun: true });
+    const output = await helm.lint(chartDir, name === "defaults" ? [] : [`${chartDir}/ci/${name}`]);
+    expect(output).toContain("0 chart(s) failed");
+    expect(output).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  it("every render (defaults + ci/) is clean under the validator (schemas, policy, credentials)", async () => {
+    const sources = helmSources().filter((source) => source.label.startsWith("helm template helm/orthanc "));
+    expect(sources).toHaveLength(valueSets.length + 1);
+    const results = await validateSources(sources);
+    for (const result of results) expect(result.objects, result.source.label).toBeGreaterThan(8);
+    expect(results.flatMap((result) => result.findings).map(formatFinding)).toEqual([]);
+  });
+});
+
+describe("helm/orthanc refuses malformed values, naming the field", () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["a string where a count is expected", { replicaCount: "two" }, "at '/replicaCount': got string, want integer"],
+    ["an unknown ingress provider", { ingress: { provider: "nginx" } }, "at '/ingress/provider': value must be one of 'traefik', 'istio', 'none'"],
+    ["a misspelt key", { databse: { host: "x" } }, "additional properties 'databse' not allowed"],
+    ["a nested misspelt key", { tls: { generate: { validity: 30 } } }, "at '/tls/generate': additional properties 'validity' not allowed"],
+    ["an image without a pinned tag", { image: { tag: "latest" } }, "at '/image/tag'"],
+    ["an AE title longer than 16", { orthanc: { aet: "A_VERY_LONG_AE_TITLE" } }, "at '/orthanc/aet'"],
+    ["a port out of range", { database: { port: 70000 } }, "at '/database/port'"],
+    ["a domain that is not a DNS name", { domain: "Not A Domain" }, "at '/domain'"],
+    ["an sslMode the plugin cannot do", { database: { sslMode: "verify-full" } }, "at '/database/sslMode'"],
+  ];
+  it.each(cases)("%s", async (_label, values, message) => {
+    const result = await renderRaw({ values });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+
+  const templateCases: [string, Record<string, unknown>, string][] = [
+    ["existingSecret mode without a Secret name", { tls: { mode: "existingSecret" } }, "tls.secretName: required when tls.mode is existingSecret"],
+    ["certManager mode without an issuer", { tls: { mode: "certManager" } }, "tls.certManager.issuerRef.name: required"],
+    ["istio without a Gateway to attach to", { ingress: { provider: "istio", istio: { createGateway: false } } }, "ingress.istio.existingGateway: required"],
+    ["HPA minimum above maximum", { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, "autoscaling.minReplicas: must not exceed"],
+    ["renewal window longer than the validity", { tls: { generate: { validityDays: 10, renewBeforeDays: 30 } } }, "tls.generate.renewBeforeDays"],
+  ];
+  it.each(templateCases)("%s", async (_label, values, message) => {
+    const result = await renderRaw({ values });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+});
