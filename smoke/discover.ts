@@ -1,0 +1,288 @@
+// Finds the target to check. Three ways:
+//   explicit — host, ports, names, CA file and credentials from flags or env;
+//   local    — the local stack's target file (written by `make demo`);
+//   kube     — the current kube context: the gateway's LoadBalancer address, the
+//              CA and the login from their Secrets, the AE title from the chart's ConfigMap.
+// "auto" picks explicit when a host is given, else local when the stack runs, else kube.
+import { lookup } from "node:dns/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { relative } from "node:path";
+import { TaskError } from "../tasks/lib/errors.ts";
+import type { Kube } from "../tasks/lib/kube.ts";
+import { repoRoot } from "../tasks/lib/paths.ts";
+import { hostnames, type Settings } from "../tasks/lib/settings.ts";
+import type { FlagSpec, FlagValues } from "../tasks/lib/task.ts";
+import { parseTemplate } from "../tasks/local/orthanc-config.ts";
+import type { LocalTargetFile } from "../tasks/local/stack.ts";
+import { defaultCallingAet, type Credentials, type SmokeTarget } from "./target.ts";
+
+interface Option {
+  flag: string;
+  env: string;
+  description: string;
+}
+
+const option = (flag: string, env: string, description: string): Option => ({ flag, env, description });
+
+export const targetOptions = [
+  option("target", "SMOKE_TARGET", "auto | local | kube | explicit (default auto)"),
+  option("host", "SMOKE_HOST", "address of the gateway (explicit target)"),
+  option("https-port", "SMOKE_HTTPS_PORT", "HTTPS port (default 443)"),
+  option("dicom-port", "SMOKE_DICOM_PORT", "DICOM-TLS port (default 11112)"),
+  option("web-name", "SMOKE_WEB_NAME", "HTTPS host name: SNI, Host header and SAN (default web.<domain>)"),
+  option("dicom-name", "SMOKE_DICOM_NAME", "name the DICOM certificate must carry (default dicom.<domain>)"),
+  option("ca-file", "SMOKE_CA_FILE", "PEM file of the deployment's CA (default: the system's CAs)"),
+  option("credentials-file", "SMOKE_CREDENTIALS_FILE", 'JSON file {"username": …, "password": …}'),
+  option("username", "SMOKE_USERNAME", "REST username (the password only from SMOKE_PASSWORD, never a flag)"),
+  option("called-aet", "SMOKE_CALLED_AET", "AE title of Orthanc (default: from the target, else ORTHANC)"),
+  option("calling-aet", "SMOKE_CALLING_AET", `our AE title (default ${defaultCallingAet})`),
+  option("check-called-aet", "SMOKE_CHECK_CALLED_AET", "yes | no: does the target reject a wrong called AE title (default: from the target)"),
+  option("tenant", "SMOKE_TENANT", "gitops tenant: hostnames web.<tenant>.<domain> and dicom.<tenant>.<domain>"),
+  option("gateway-service", "SMOKE_GATEWAY_SERVICE", "kube: NAMESPACE/NAME of the gateway Service (default traefik/traefik)"),
+  option("ca-secret", "SMOKE_CA_SECRET", "kube: NAMESPACE/NAME of the Secret holding ca.crt (default <namespace>/<release>-tls)"),
+  option("credentials-secret", "SMOKE_CREDENTIALS_SECRET", "kube: NAMESPACE/NAME of the Secret with username/password (default <namespace>/orthanc-admin)"),
+] as const;
+
+export const targetFlags: Record<string, FlagSpec> = Object.fromEntries(
+  targetOptions.map((o) => [o.flag, { type: "string", description: `${o.description} [env ${o.env}]` } satisfies FlagSpec]),
+);
+
+type OptionName = (typeof targetOptions)[number]["flag"];
+
+export class TargetOptions {
+  private readonly flags: FlagValues;
+  private readonly env: NodeJS.ProcessEnv;
+  constructor(flags: FlagValues, env: NodeJS.ProcessEnv = process.env) {
+    this.flags = flags;
+    this.env = env;
+  }
+
+  get(name: OptionName): string | undefined {
+    const flag = this.flags[name];
+    if (typeof flag === "string") return flag;
+    const spec = targetOptions.find((o) => o.flag === name)!;
+    const value = this.env[spec.env];
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  port(name: "https-port" | "dicom-port", fallback: number): number {
+    const raw = this.get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new TaskError(`invalid --${name} "${raw}": expected a port number`, { code: "usage" });
+    return value;
+  }
+
+  yesNo(name: "check-called-aet"): boolean | undefined {
+    const raw = this.get(name);
+    if (raw === undefined) return undefined;
+    if (/^(yes|true|1)$/i.test(raw)) return true;
+    if (/^(no|false|0)$/i.test(raw)) return false;
+    throw new TaskError(`invalid --${name} "${raw}": expected yes or no`, { code: "usage" });
+  }
+
+  aet(name: "called-aet" | "calling-aet", fallback: string): string {
+    const value = this.get(name) ?? fallback;
+    if (!/^[\x21-\x5b\x5d-\x7e][\x20-\x5b\x5d-\x7e]{0,15}$/.test(value) || value.length > 16) {
+      throw new TaskError(`invalid --${name} "${value}": an AE title is 1–16 printable ASCII characters without backslash`, { code: "usage" });
+    }
+    return value.trim();
+  }
+}
+
+const show = (path: string) => relative(repoRoot, path) || path;
+
+function readCredentialsFile(file: string): Credentials {
+  if (!existsSync(file)) throw new TaskError(`credentials file ${file} does not exist`, { code: "usage" });
+  const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<Credentials>;
+  if (typeof parsed.username !== "string" || typeof parsed.password !== "string") {
+    throw new TaskError(`credentials file ${file} must hold {"username": "…", "password": "…"}`, { code: "usage" });
+  }
+  return { username: parsed.username, password: parsed.password };
+}
+
+function readCa(file: string): string {
+  if (!existsSync(file)) throw new TaskError(`CA file ${file} does not exist`, { code: "usage" });
+  return readFileSync(file, "utf8");
+}
+
+/** Explicit credentials, when given: file, or username + SMOKE_PASSWORD. */
+function explicitCredentials(options: TargetOptions, env: NodeJS.ProcessEnv): { credentials: Credentials; source: string } | undefined {
+  const file = options.get("credentials-file");
+  if (file) return { credentials: readCredentialsFile(file), source: `file ${show(file)}` };
+  const username = options.get("username");
+  if (username) {
+    const password = env.SMOKE_PASSWORD;
+    if (!password) throw new TaskError("--username given without SMOKE_PASSWORD in the environment", { code: "usage" });
+    return { credentials: { username, password }, source: "--username and SMOKE_PASSWORD" };
+  }
+  return undefined;
+}
+
+/** Connect by IP: resolve a host name once, so no SNI goes out on the DICOM port (as with modalities). */
+async function toAddress(host: string): Promise<string> {
+  if (isIP(host)) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch {
+    throw new TaskError(`cannot resolve ${host}`, { code: "usage", hint: "pass the gateway's address with --host" });
+  }
+}
+
+export function explicitTarget(options: TargetOptions, settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<SmokeTarget> {
+  const host = options.get("host");
+  if (!host) throw new TaskError("--host (or SMOKE_HOST) is required for an explicit target", { code: "usage" });
+  const names = hostnames(settings.domain, options.get("tenant"));
+  const caFile = options.get("ca-file");
+  const given = explicitCredentials(options, env);
+  return toAddress(host).then((address) => ({
+    label: `${host}${address !== host ? ` (${address})` : ""}`,
+    host: address,
+    httpsPort: options.port("https-port", 443),
+    dicomPort: options.port("dicom-port", 11112),
+    webName: options.get("web-name") ?? names.web,
+    dicomName: options.get("dicom-name") ?? names.dicom,
+    ca: caFile ? readCa(caFile) : undefined,
+    caSource: caFile ? `file ${show(caFile)}` : "the system's trusted CAs",
+    credentials: given?.credentials,
+    credentialsSource: given?.source ?? "none given (--credentials-file, or --username with SMOKE_PASSWORD)",
+    calledAet: options.aet("called-aet", "ORTHANC"),
+    callingAet: options.aet("calling-aet", defaultCallingAet),
+    // Our chart turns DicomCheckCalledAet on; say --check-called-aet no for targets that do not.
+    checksCalledAet: options.yesNo("check-called-aet") ?? true,
+  }));
+}
+
+export function localTarget(options: TargetOptions, targetFile: string, env: NodeJS.ProcessEnv = process.env): SmokeTarget {
+  if (!existsSync(targetFile)) {
+    throw new TaskError(`the local stack has not been started (no ${show(targetFile)})`, { code: "usage", hint: "start it with `make demo`, or name a target: --target kube, or --host …" });
+  }
+  const file = JSON.parse(readFileSync(targetFile, "utf8")) as LocalTargetFile;
+  const given = explicitCredentials(options, env);
+  const caFile = options.get("ca-file") ?? file.caFile;
+  const credentials = given ?? (existsSync(file.credentialsFile) ? { credentials: readCredentialsFile(file.credentialsFile), source: `file ${show(file.credentialsFile)}` } : undefined);
+  return {
+    label: file.label,
+    host: options.get("host") ?? file.host,
+    httpsPort: options.port("https-port", file.httpsPort),
+    dicomPort: options.port("dicom-port", file.dicomPort),
+    webName: options.get("web-name") ?? file.webName,
+    dicomName: options.get("dicom-name") ?? file.dicomName,
+    ca: readCa(caFile),
+    caSource: `file ${show(caFile)}`,
+    credentials: credentials?.credentials,
+    credentialsSource: credentials?.source ?? `none (${show(file.credentialsFile)} is missing)`,
+    calledAet: options.aet("called-aet", file.calledAet),
+    callingAet: options.aet("calling-aet", defaultCallingAet),
+    checksCalledAet: options.yesNo("check-called-aet") ?? file.checksCalledAet,
+    direct: file.direct,
+  };
+}
+
+function splitRef(ref: string, flag: string): { namespace: string; name: string } {
+  const [namespace, name, extra] = ref.split("/");
+  if (!namespace || !name || extra !== undefined) throw new TaskError(`invalid --${flag} "${ref}": expected NAMESPACE/NAME`, { code: "usage" });
+  return { namespace, name };
+}
+
+interface KubeSecret {
+  data?: Record<string, string>;
+}
+
+async function secretValue(kube: Kube, ref: { namespace: string; name: string }, key: string, flag: string): Promise<string> {
+  const secret = await kube.get<KubeSecret>("secret", ref.name, ref.namespace);
+  if (!secret) throw new TaskError(`Secret ${ref.namespace}/${ref.name} not found`, { code: "usage", hint: `is this the right context and release? (--${flag} NAMESPACE/NAME)` });
+  const value = secret.data?.[key];
+  if (!value) throw new TaskError(`Secret ${ref.namespace}/${ref.name} has no key ${key}`, { code: "usage" });
+  return Buffer.from(value, "base64").toString("utf8");
+}
+
+interface KubeService {
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+/** Reads DicomAet and DicomCheckCalledAet from the chart's ConfigMap (undefined where it uses ${VAR} references). */
+async function aetFromConfigMap(kube: Kube, namespace: string, release: string): Promise<{ aet?: string; checks?: boolean }> {
+  const configMap = await kube.get<{ data?: Record<string, string> }>("configmap", `${release}-config`, namespace);
+  const text = configMap?.data?.["orthanc.json"];
+  if (!text) return {};
+  const config = parseTemplate(text, `ConfigMap ${namespace}/${release}-config`);
+  return {
+    aet: typeof config.DicomAet === "string" && !config.DicomAet.includes("${") ? config.DicomAet : undefined,
+    checks: typeof config.DicomCheckCalledAet === "boolean" ? config.DicomCheckCalledAet : undefined,
+  };
+}
+
+export async function kubeTarget(options: TargetOptions, settings: Settings, kube: Kube, env: NodeJS.ProcessEnv = process.env): Promise<SmokeTarget> {
+  const namespace = settings.namespaces.orthanc;
+  const release = settings.releases.orthanc;
+  const context = (await kube.contextName()) ?? "";
+  if (!context) throw new TaskError("no kube context is selected", { code: "kubeContext", hint: "kubectl config use-context NAME, or pass --context NAME" });
+
+  const gateway = splitRef(options.get("gateway-service") ?? `${settings.namespaces.traefik}/${settings.releases.traefik}`, "gateway-service");
+  let host = options.get("host");
+  if (!host) {
+    const service = await kube.get<KubeService>("service", gateway.name, gateway.namespace);
+    if (!service) throw new TaskError(`gateway Service ${gateway.namespace}/${gateway.name} not found`, { code: "usage", hint: "pass --gateway-service NAMESPACE/NAME, or --host" });
+    const ingress = service.status?.loadBalancer?.ingress?.[0];
+    host = ingress?.ip ?? ingress?.hostname;
+    if (!host) {
+      throw new TaskError(`gateway Service ${gateway.namespace}/${gateway.name} has no LoadBalancer address yet`, {
+        code: "usage",
+        hint: "wait for it (kubectl get svc -w), or pass the address with --host (e.g. a node IP with the NodePorts)",
+      });
+    }
+  }
+
+  const caRef = splitRef(options.get("ca-secret") ?? `${namespace}/${release}-tls`, "ca-secret");
+  const caFile = options.get("ca-file");
+  const ca = caFile ? readCa(caFile) : await secretValue(kube, caRef, "ca.crt", "ca-secret");
+  let credentials = explicitCredentials(options, env);
+  if (!credentials) {
+    const ref = splitRef(options.get("credentials-secret") ?? `${namespace}/orthanc-admin`, "credentials-secret");
+    credentials = {
+      credentials: { username: await secretValue(kube, ref, "username", "credentials-secret"), password: await secretValue(kube, ref, "password", "credentials-secret") },
+      source: `Secret ${ref.namespace}/${ref.name}`,
+    };
+  }
+  const fromConfig = await aetFromConfigMap(kube, namespace, release);
+  const names = hostnames(settings.domain, options.get("tenant"));
+  const address = await toAddress(host);
+  return {
+    label: `kube context ${context}, release ${namespace}/${release}, gateway ${gateway.namespace}/${gateway.name} at ${host}`,
+    host: address,
+    httpsPort: options.port("https-port", 443),
+    dicomPort: options.port("dicom-port", 11112),
+    webName: options.get("web-name") ?? names.web,
+    dicomName: options.get("dicom-name") ?? names.dicom,
+    ca,
+    caSource: caFile ? `file ${show(caFile)}` : `Secret ${caRef.namespace}/${caRef.name}`,
+    credentials: credentials.credentials,
+    credentialsSource: credentials.source,
+    calledAet: options.aet("called-aet", fromConfig.aet ?? "ORTHANC"),
+    callingAet: options.aet("calling-aet", defaultCallingAet),
+    checksCalledAet: options.yesNo("check-called-aet") ?? fromConfig.checks,
+  };
+}
+
+export type TargetKind = "local" | "kube" | "explicit";
+
+export async function discoverTarget(
+  options: TargetOptions,
+  settings: Settings,
+  kube: Kube,
+  localTargetFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ kind: TargetKind; target: SmokeTarget }> {
+  const wanted = options.get("target") ?? "auto";
+  if (!["auto", "local", "kube", "explicit"].includes(wanted)) throw new TaskError(`invalid --target "${wanted}": expected auto, local, kube or explicit`, { code: "usage" });
+  let kind: TargetKind;
+  if (wanted !== "auto") kind = wanted as TargetKind;
+  else if (options.get("host")) kind = "explicit";
+  else if (existsSync(localTargetFile)) kind = "local";
+  else kind = "kube";
+  if (kind === "explicit") return { kind, target: await explicitTarget(options, settings, env) };
+  if (kind === "local") return { kind, target: localTarget(options, localTargetFile, env) };
+  return { kind, target: await kubeTarget(options, settings, kube, env) };
+}

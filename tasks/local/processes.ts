@@ -1,0 +1,204 @@
+// Long-running processes of the local stack: started detached (they outlive
+// the task), tracked by PID file, recognised by their executable (a PID file
+// left by a dead process never makes us signal a stranger), stopped with
+// SIGTERM and waited for. Never found or signalled by name pattern.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname } from "node:path";
+import { TaskError } from "../lib/errors.ts";
+import { log } from "../lib/log.ts";
+
+export interface DetachedProcess {
+  /** For messages: "Orthanc". */
+  name: string;
+  command: string;
+  args: readonly string[];
+  /** The complete environment (nothing is inherited). */
+  env: Record<string, string>;
+  logFile: string;
+  pidFile: string;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Starts the process in its own session with output appended to its log; returns its PID. */
+export function startDetached(spec: DetachedProcess): number {
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  mkdirSync(dirname(spec.pidFile), { recursive: true });
+  const out = openSync(spec.logFile, "a");
+  try {
+    const child = spawn(spec.command, spec.args, {
+      detached: true,
+      stdio: ["ignore", out, out],
+      env: spec.env,
+      cwd: spec.cwd,
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    });
+    if (child.pid === undefined) throw new TaskError(`could not start ${spec.name} (${spec.command})`, { code: "missingTool" });
+    child.unref();
+    writeFileSync(spec.pidFile, `${child.pid}\n`);
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+export function readPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]?.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** True when `pid` is alive (not a zombie) and runs `executable`. */
+export function isRunning(pid: number | undefined, executable: string): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (state === "Z" || state === "X") return false;
+    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "") === executable;
+  } catch {
+    return false;
+  }
+}
+
+/** The PID from the file when that process is alive and is `executable`. */
+export function runningPid(pidFile: string, executable: string): number | undefined {
+  const pid = readPid(pidFile);
+  return isRunning(pid, executable) ? pid : undefined;
+}
+
+/** SIGTERM, then wait up to `timeoutMs` for the process to go; SIGKILL (with a warning) if it does not. */
+export async function stopPid(pid: number, executable: string, name: string, timeoutMs = 30_000): Promise<void> {
+  if (!isRunning(pid, executable)) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(pid, executable)) return;
+    await sleep(100);
+  }
+  log.warn(`${name} (pid ${pid}) did not stop within ${timeoutMs / 1000}s of SIGTERM; sending SIGKILL`);
+  process.kill(pid, "SIGKILL");
+  while (isRunning(pid, executable)) await sleep(100);
+}
+
+/** Stops the process named in the PID file (if it is still ours) and removes the file. Returns whether one was running. */
+export async function stopByPidFile(pidFile: string, executable: string, name: string, timeoutMs?: number): Promise<boolean> {
+  const pid = runningPid(pidFile, executable);
+  if (pid !== undefined) await stopPid(pid, executable, name, timeoutMs);
+  rmSync(pidFile, { force: true });
+  return pid !== undefined;
+}
+
+export interface ListeningSocket {
+  address: string;
+  port: number;
+  inode: string;
+}
+
+function hexToAddress(hex: string): string {
+  if (hex.length === 8) return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join(".");
+  // IPv6: four little-endian 32-bit words.
+  const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(""));
+  const groups = words.join("").match(/.{4}/g)!.map((group) => group.replace(/^0+(?=.)/, "").toLowerCase());
+  // Compress the longest run of zero groups to "::", as people write IPv6 addresses.
+  let best = { start: -1, length: 0 };
+  for (let i = 0; i < groups.length; ) {
+    let j = i;
+    while (j < groups.length && groups[j] === "0") j++;
+    if (j - i > best.length) best = { start: i, length: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.length < 2) return groups.join(":");
+  return `${groups.slice(0, best.start).join(":")}::${groups.slice(best.start + best.length).join(":")}`;
+}
+
+/** Every TCP socket in LISTEN state on this machine (from /proc/net/tcp and tcp6). */
+export function listeningSockets(): ListeningSocket[] {
+  const out: ListeningSocket[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== "0A") continue;
+      const [addressHex, portHex] = fields[1]!.split(":");
+      out.push({ address: hexToAddress(addressHex!), port: parseInt(portHex!, 16), inode: fields[9]! });
+    }
+  }
+  return out;
+}
+
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1]!);
+      } catch {
+        // the descriptor closed while we looked
+      }
+    }
+  } catch {
+    // the process is gone or not ours to inspect
+  }
+  return inodes;
+}
+
+/** The addresses a process listens on, e.g. ["127.0.0.1:8042", "127.0.0.1:4242"]. */
+export function listeningAddressesOf(pid: number): string[] {
+  const inodes = socketInodes(pid);
+  return listeningSockets()
+    .filter((socket) => inodes.has(socket.inode))
+    .map((socket) => `${socket.address.includes(":") ? `[${socket.address}]` : socket.address}:${socket.port}`);
+}
+
+/** Who listens on a port: "haproxy (pid 1234)", or undefined when we cannot tell. */
+export function portOwner(port: number): string | undefined {
+  const inodes = new Set(listeningSockets().filter((socket) => socket.port === port).map((socket) => socket.inode));
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const owned = socketInodes(pid);
+    if ([...inodes].some((inode) => owned.has(inode))) {
+      let name = "?";
+      try {
+        name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      } catch {
+        // gone meanwhile
+      }
+      return `${name} (pid ${pid})`;
+    }
+  }
+  return undefined;
+}
+
+/** True when nothing (on any address) keeps us from listening on 127.0.0.1:port. */
+export async function isPortFree(port: number): Promise<boolean> {
+  if (listeningSockets().some((socket) => socket.port === port)) return false;
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Throws a TaskError naming the port, who holds it, and how to pick another. */
+export async function requirePortFree(port: number, purpose: string, hint: string): Promise<void> {
+  if (await isPortFree(port)) return;
+  const owner = portOwner(port);
+  throw new TaskError(`port ${port} (${purpose}) is already in use${owner ? ` by ${owner}` : ""}`, { code: "usage", hint });
+}
+
+/** The last lines of a log file, indented, for error messages. */
+export function logTail(file: string, lines = 15): string {
+  if (!existsSync(file)) return `    (no log at ${file})`;
+  const text = readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines);
+  return text.map((line) => `    ${line}`).join("\n");
+}

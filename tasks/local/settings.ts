@@ -1,0 +1,86 @@
+// Settings of the local stack: where its state lives, which chart and values
+// it renders, and the ports of the parts we run ourselves. Defaults, then
+// environment variables, then flags — like the kernel's settings.
+import { join } from "node:path";
+import { TaskError } from "../lib/errors.ts";
+import { fromRoot, workDir } from "../lib/paths.ts";
+import type { Settings } from "../lib/settings.ts";
+import type { FlagSpec, FlagValues } from "../lib/task.ts";
+
+export interface LocalPorts {
+  /** The TLS terminator's HTTPS port (stands in for the gateway's 443). */
+  https: number;
+  /** The TLS terminator's DICOM-over-TLS port (stands in for the gateway's 11112). */
+  dicom: number;
+  /** The private PostgreSQL server. */
+  postgresql: number;
+}
+
+export interface LocalSettings {
+  /** Folder holding everything the stack makes: data, logs, PID files, credentials. */
+  dir: string;
+  /** The chart rendered for the Orthanc configuration. */
+  chart: string;
+  /** Values for that chart, for this stack. */
+  valuesFile: string;
+  release: string;
+  namespace: string;
+  domain: string;
+  ports: LocalPorts;
+}
+
+interface PortSetting {
+  flag: string;
+  env: string;
+  key: keyof LocalPorts;
+  fallback: number;
+  description: string;
+}
+
+const portSettings: readonly PortSetting[] = [
+  { flag: "https-port", env: "KORTHWEB_LOCAL_HTTPS_PORT", key: "https", fallback: 443, description: "HTTPS port of the TLS terminator (default 443)" },
+  { flag: "dicom-port", env: "KORTHWEB_LOCAL_DICOM_PORT", key: "dicom", fallback: 11112, description: "DICOM-TLS port of the TLS terminator (default 11112)" },
+  { flag: "pg-port", env: "KORTHWEB_LOCAL_PG_PORT", key: "postgresql", fallback: 55432, description: "port of the private PostgreSQL (default 55432)" },
+];
+
+/** The flags every local-stack task accepts (next to the kernel's common ones). */
+export const localFlags: Record<string, FlagSpec> = Object.fromEntries(
+  portSettings.map((item) => [item.flag, { type: "string", description: `${item.description} [env ${item.env}]` } satisfies FlagSpec]),
+);
+
+/** How to change a port, for error messages ("port 443 is in use … → use --https-port"). */
+export function portHint(key: keyof LocalPorts): string {
+  const item = portSettings.find((setting) => setting.key === key)!;
+  return `pick another with --${item.flag} N (or ${item.env}=N), e.g. \`make demo ARGS="--${item.flag} ${item.fallback + 8000}"\``;
+}
+
+function parsePort(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+    throw new TaskError(`invalid ${name} "${raw}": expected a TCP port number between 1 and 65535`, { code: "usage" });
+  }
+  return value;
+}
+
+export function loadLocalSettings(settings: Settings, flags: FlagValues = {}, env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const ports = {} as LocalPorts;
+  for (const item of portSettings) {
+    const flag = flags[item.flag];
+    const fromEnv = env[item.env];
+    if (typeof flag === "string") ports[item.key] = parsePort(flag, `--${item.flag}`);
+    else if (fromEnv) ports[item.key] = parsePort(fromEnv, item.env);
+    else ports[item.key] = item.fallback;
+  }
+  const clash = portSettings.find((a) => portSettings.some((b) => a !== b && ports[a.key] === ports[b.key]));
+  if (clash) throw new TaskError(`--${clash.flag} ${ports[clash.key]} is also used by another port of the local stack`, { code: "usage" });
+  return {
+    dir: env.KORTHWEB_LOCAL_DIR ? fromRoot(env.KORTHWEB_LOCAL_DIR) : join(workDir, "local"),
+    // A chart under development can be tried without touching helm/orthanc.
+    chart: env.KORTHWEB_LOCAL_CHART ? fromRoot(env.KORTHWEB_LOCAL_CHART) : fromRoot("helm", "orthanc"),
+    valuesFile: fromRoot("tasks", "local", "values.yaml"),
+    release: settings.releases.orthanc,
+    namespace: settings.namespaces.orthanc,
+    domain: settings.domain,
+    ports,
+  };
+}

@@ -1,0 +1,165 @@
+// The local stack as a whole: PostgreSQL, Orthanc and the TLS terminator, each
+// started only when not already running as wanted, and stopped in reverse
+// order. The steps are separate functions so `make demo` can show them one by
+// one and tests can drive them.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { relative } from "node:path";
+import type { Helm } from "../lib/helm.ts";
+import { log, style } from "../lib/log.ts";
+import { repoRoot } from "../lib/paths.ts";
+import { hostnames } from "../lib/settings.ts";
+import { localLayout, type LocalLayout } from "./layout.ts";
+import { LocalOrthanc } from "./orthanc.ts";
+import { prepare, type Prepared } from "./prepare.ts";
+import { listeningAddressesOf } from "./processes.ts";
+import { haproxyConfig, LocalProxy, proxyName } from "./proxy.ts";
+import { LocalPostgresql } from "./postgresql.ts";
+import { loadRuntime, type OrthancRuntime } from "./runtime.ts";
+import { writePrivate } from "./secret-store.ts";
+import type { LocalSettings } from "./settings.ts";
+
+/** What `make smoke --target local` reads (no secrets: it points at the credentials file). */
+export interface LocalTargetFile {
+  label: string;
+  host: string;
+  httpsPort: number;
+  dicomPort: number;
+  webName: string;
+  dicomName: string;
+  caFile: string;
+  credentialsFile: string;
+  calledAet: string;
+  checksCalledAet: boolean;
+  /** Orthanc itself, without the TLS terminator: for `make bench`'s direct path. */
+  direct: { host: string; httpPort: number; dicomPort: number };
+}
+
+const show = (path: string) => relative(repoRoot, path) || path;
+
+export function describeOverlay(prepared: Prepared): string[] {
+  return JSON.stringify(prepared.overlay, null, 2).split("\n");
+}
+
+export async function renderStep(helm: Helm, settings: LocalSettings): Promise<Prepared> {
+  const layout = localLayout(settings.dir);
+  const prepared = await prepare(helm, settings, layout);
+  log.ok(`certificates: ${prepared.keptCertificates ? "kept from the first render" : "from this render"} (${prepared.tls.subject}; SANs ${prepared.tls.sans.join(", ")}) in ${show(layout.tls.dir)}`);
+  log.info("local overlay (the only changes to the rendered orthanc.json):");
+  for (const line of describeOverlay(prepared)) log.info(`  ${line}`);
+  log.ok(`effective configuration: ${show(layout.orthanc.config)}`);
+  return prepared;
+}
+
+export async function postgresqlStep(settings: LocalSettings): Promise<void> {
+  const layout = localLayout(settings.dir);
+  const runtime = loadRuntime(layout, settings);
+  const postgresql = new LocalPostgresql(layout, settings.ports.postgresql);
+  await postgresql.initialize();
+  const state = await postgresql.start();
+  log.ok(`PostgreSQL ${state === "running" ? "already running" : "started"} on 127.0.0.1:${settings.ports.postgresql} (pid ${postgresql.pid}, data ${show(layout.postgresql.data)})`);
+  const db = runtime.facts.database;
+  await postgresql.ensureDatabase(db.name, db.username, db.password);
+  log.ok(`database "${db.name}" owned by "${db.username}" (password from the generated Secret values)`);
+}
+
+export async function orthancStep(settings: LocalSettings): Promise<OrthancRuntime> {
+  const layout = localLayout(settings.dir);
+  const runtime = loadRuntime(layout, settings);
+  const orthanc = new LocalOrthanc(layout);
+  if (await orthanc.isCurrent(runtime)) {
+    log.ok(`Orthanc already running with this configuration (pid ${orthanc.pid}); reusing it`);
+  } else {
+    if (await orthanc.stop()) log.info("stopped Orthanc: its configuration or environment changed");
+    await orthanc.start(runtime);
+  }
+  writePrivate(layout.credentials, `${JSON.stringify(runtime.facts.login, null, 2)}\n`);
+  return runtime;
+}
+
+export async function proxyStep(settings: LocalSettings): Promise<LocalTargetFile> {
+  const layout = localLayout(settings.dir);
+  const runtime = loadRuntime(layout, settings);
+  const proxy = new LocalProxy(layout);
+  const config = haproxyConfig({ ports: settings.ports, orthanc: runtime.facts, pemFile: layout.tls.proxyPem });
+  if (await proxy.isCurrent(config, settings.ports)) {
+    log.ok(`${proxyName} already running (pid ${proxy.pid}); reusing it`);
+  } else {
+    if (await proxy.stop()) log.info(`stopped ${proxyName}: its configuration changed`);
+    const pid = await proxy.start(config, settings.ports);
+    log.ok(`${proxyName} started (pid ${pid}): 127.0.0.1:${settings.ports.https} → Orthanc HTTP, 127.0.0.1:${settings.ports.dicom} → Orthanc DICOM`);
+  }
+  const names = hostnames(settings.domain);
+  const target: LocalTargetFile = {
+    label: "local stack, haproxy standing in for Traefik/Istio",
+    host: "127.0.0.1",
+    httpsPort: settings.ports.https,
+    dicomPort: settings.ports.dicom,
+    webName: names.web,
+    dicomName: names.dicom,
+    caFile: layout.tls.ca,
+    credentialsFile: layout.credentials,
+    calledAet: runtime.facts.aet,
+    checksCalledAet: runtime.facts.checksCalledAet,
+    direct: { host: "127.0.0.1", httpPort: runtime.facts.httpPort, dicomPort: runtime.facts.dicomPort },
+  };
+  writeFileSync(layout.target, `${JSON.stringify(target, null, 2)}\n`);
+  return target;
+}
+
+export interface StackProcesses {
+  postgresql: number | undefined;
+  orthanc: number | undefined;
+  proxy: number | undefined;
+}
+
+export function stackProcesses(settings: LocalSettings, layout: LocalLayout = localLayout(settings.dir)): StackProcesses {
+  return {
+    postgresql: existsSync(layout.postgresql.data) ? new LocalPostgresql(layout, settings.ports.postgresql).pid : undefined,
+    orthanc: new LocalOrthanc(layout).pid,
+    proxy: new LocalProxy(layout).pid,
+  };
+}
+
+/** Listening addresses of each running part, e.g. { orthanc: ["127.0.0.1:8042", …] }. */
+export function stackListeners(settings: LocalSettings): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, pid] of Object.entries(stackProcesses(settings))) if (pid !== undefined) out[name] = listeningAddressesOf(pid);
+  return out;
+}
+
+/** Stops the proxy, Orthanc, then PostgreSQL; deletes the stack's folder when asked. */
+export async function stackDown(settings: LocalSettings, options: { deleteData: boolean }): Promise<void> {
+  const layout = localLayout(settings.dir);
+  if (await new LocalProxy(layout).stop()) log.ok(`stopped ${proxyName}`);
+  if (await new LocalOrthanc(layout).stop()) log.ok("stopped Orthanc");
+  if (existsSync(layout.postgresql.data) && (await new LocalPostgresql(layout, settings.ports.postgresql).stop())) log.ok("stopped PostgreSQL");
+  if (options.deleteData) {
+    rmSync(layout.root, { recursive: true, force: true });
+    log.ok(`deleted ${show(layout.root)} (database, certificates, credentials, logs)`);
+  } else if (existsSync(layout.root)) {
+    log.info(`kept ${show(layout.root)}: the database, certificates and credentials are reused by the next \`make demo\``);
+    log.info("to forget them: make demo-down DELETE_DATA=1");
+  }
+}
+
+export function readTargetFile(file: string): LocalTargetFile | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as LocalTargetFile) : undefined;
+}
+
+export function printSummary(settings: LocalSettings, target: LocalTargetFile): void {
+  const layout = localLayout(settings.dir);
+  const port = (p: number) => (p === 443 ? "" : `:${p}`);
+  log.plain("");
+  log.plain(style.bold(`Local stack is up: Orthanc and PostgreSQL behind ${proxyName}`));
+  log.plain(`  HTTPS (REST, Orthanc Explorer)  https://${target.webName}${port(target.httpsPort)}/  → 127.0.0.1:${target.httpsPort}`);
+  log.plain(`  DICOM over TLS                  ${target.dicomName}:${target.dicomPort} (AE title ${target.calledAet}) → 127.0.0.1:${target.dicomPort}`);
+  log.plain(`  CA certificate                  ${show(layout.tls.ca)}`);
+  log.plain(`  credentials                     ${show(layout.credentials)}  (username and password, 0600)`);
+  log.plain(`  logs                            ${show(layout.orthanc.log)}, ${show(layout.proxy.log)}, ${show(layout.postgresql.log)}`);
+  log.plain(`  try it                          curl --cacert ${show(layout.tls.ca)} --resolve ${target.webName}:${target.httpsPort}:127.0.0.1 -u USER:PASSWORD https://${target.webName}${port(target.httpsPort)}/system`);
+  log.plain("");
+  log.plain("Next:");
+  log.plain("  make smoke       check it end to end again (table + JSON report)");
+  log.plain("  make bench       C-STORE throughput through the TLS terminator and directly");
+  log.plain("  make demo-down   stop it (data kept; DELETE_DATA=1 to delete it)");
+}
