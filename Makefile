@@ -18,15 +18,55 @@ help: ## list every target with one line each
 setup: ## install Node 22 (if needed), npm deps, pinned helm + kubectl into .tools (idempotent)
 	@bash tasks/setup/setup.sh
 
+.PHONY: setup-go-tools
+setup-go-tools: setup ## build pinned Go CLIs (istioctl) into .tools/bin from the Go module proxy (cached)
+	@$(NODE) tasks/setup/go-tools.ts
+
 .PHONY: typecheck
 typecheck: setup ## strict TypeScript check of all code (tsc --noEmit)
 	tsc -p tsconfig.json
 
 .PHONY: test
-test: setup ## run the whole test suite (typecheck, then vitest)
+test: setup setup-go-tools ## run the whole test suite (typecheck, then vitest)
 	tsc -p tsconfig.json
 	vitest run
 
 .PHONY: validate
 validate: setup ## render every approach and check every object (schemas, policy); no cluster needed
 	$(NODE) tasks/validate/cli.ts
+
+# --- helm approach (issue 3; docs/helm.md). ARGS passes flags, e.g. ARGS="--domain pacs.example"; VALUES=my.yaml adds values for helm/orthanc.
+
+.PHONY: helm-install
+helm-install: setup ## helm approach: Traefik, PostgreSQL and the orthanc chart, waits, prints endpoints (DRY_RUN=1: plan only)
+	$(NODE) tasks/helm/install.ts $(if $(DRY_RUN),--dry-run) $(if $(VALUES),--values $(VALUES)) $(ARGS)
+
+.PHONY: helm-uninstall
+helm-uninstall: setup ## remove the helm approach; the database volume and its Secrets stay unless PURGE=1
+	$(NODE) tasks/helm/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(ARGS)
+
+.PHONY: helm-template
+helm-template: setup ## print what helm/orthanc renders with its defaults (VALUES=my.yaml to add yours)
+	$(CURDIR)/.tools/bin/helm template orthanc helm/orthanc --namespace orthanc $(if $(VALUES),-f $(VALUES))
+
+# --- local stack, smoke suite, benchmark (issue 4; docs/smoke.md). ARGS passes flags, e.g. ARGS="--https-port 8443".
+
+.PHONY: demo
+demo: setup ## the chart's Orthanc config in Debian Orthanc + PostgreSQL behind haproxy TLS (443, 11112), then smoke
+	$(NODE) tasks/local/demo.ts $(ARGS)
+
+.PHONY: demo-down
+demo-down: setup ## stop the local stack; data kept unless DELETE_DATA=1
+	$(NODE) tasks/local/down.ts $(if $(DELETE_DATA),--delete-data) $(ARGS)
+
+.PHONY: smoke
+smoke: setup ## end-to-end checks: TLS, HTTPS REST, DICOM-TLS C-ECHO/C-STORE, round trip (local stack, kube, or --host)
+	$(NODE) smoke/cli.ts $(ARGS)
+
+.PHONY: bench
+bench: setup ## C-STORE throughput and latency through the TLS terminator and directly, vs dcmtk storescu
+	$(NODE) smoke/bench-cli.ts $(ARGS)
+
+.PHONY: local-packages
+local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
+	$(NODE) tasks/local/install-packages.ts

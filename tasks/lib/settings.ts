@@ -18,6 +18,30 @@ export const pins = {
     helm: "v4.1.4",
     kubectl: "v1.35.2",
   },
+  /**
+   * Go CLIs built from the Go module proxy into .tools/bin (tasks/setup/go-tools.ts).
+   * istioctl: Istio's release tags ("1.30.5") are not Go semver versions, so the proxy serves only
+   * pseudo-versions; this is the newest it has (commit eed52ebb66ad, 2026-08-27, VERSION file "1.31").
+   * It is used offline only (`istioctl analyze`); clusters get Istio from the charts pinned below.
+   */
+  goTools: {
+    istioctl: {
+      package: "istio.io/istio/istioctl/cmd/istioctl",
+      version: "v0.0.0-20260827124520-eed52ebb66ad",
+      stamp: "1.31-dev+eed52ebb66ad",
+      ldflags: "-X istio.io/istio/pkg/version.buildVersion=1.31-dev+eed52ebb66ad -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean",
+    },
+  },
+  /**
+   * Traefik's chart for the helm approach: 41.7.1 (2026-10-09, Traefik v3.7.14), the newest 41.x in the chart's
+   * release notes (research/findings.md §1.1); 42.x could not be verified offline.
+   */
+  traefikChart: { chart: "oci://ghcr.io/traefik/helm/traefik", version: "41.7.1", appVersion: "v3.7.14" },
+  /**
+   * bitnami's PostgreSQL chart: 16.7.27 (PostgreSQL 17.6.0), paired with its image as a versioned tag in
+   * docker.io/bitnamilegacy (17.6.0-debian-12-r4, set in helm/postgresql.values.yaml); research/findings.md §1.2.
+   */
+  postgresqlChart: { chart: "oci://registry-1.docker.io/bitnamicharts/postgresql", version: "16.7.27", appVersion: "17.6.0" },
   /** Oldest Kubernetes the manifests target (Flux 2.9 needs it). */
   minKubernetes: "1.33",
   /** Oldest tool versions the tasks accept when the user brings their own. */
