@@ -96,6 +96,14 @@ export async function startFakeCluster(options: { version?: string; kinds?: read
       return send(200, { major, minor, gitVersion: version, platform: "linux/amd64" });
     }
     if (path === "/api") return send(200, { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "127.0.0.1" }] });
+    if (path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") {
+      // The CRDs behind the custom kinds, as preflight lists them.
+      const crds = kinds.filter((item) => {
+        const { group } = splitApiVersion(item.apiVersion);
+        return group.includes(".") && !group.endsWith(".k8s.io");
+      });
+      return send(200, { kind: "CustomResourceDefinitionList", apiVersion: "apiextensions.k8s.io/v1", items: crds.map((item) => ({ metadata: { name: `${plural(item.kind)}.${splitApiVersion(item.apiVersion).group}` } })) });
+    }
     if (path === "/apis") {
       const list = [...groups.entries()].filter(([group]) => group !== "").map(([group, versions]) => {
         const all = [...versions.keys()].map((v) => ({ groupVersion: `${group}/${v}`, version: v }));

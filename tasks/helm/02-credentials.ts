@@ -1,0 +1,78 @@
+// Step 2: the Orthanc namespace (Pod Security "restricted" enforced) and the
+// two credential Secrets, created only when missing so that re-running keeps
+// the passwords the database was initialised with. Values are never printed.
+import { TaskError } from "../lib/errors.ts";
+import type { Kube } from "../lib/kube.ts";
+import { log, style } from "../lib/log.ts";
+import type { KubeObject } from "../lib/manifests.ts";
+import { main, type Task } from "../lib/task.ts";
+import { isAlphanumeric, randomAlphanumeric } from "./credentials.ts";
+import { credentialSecrets } from "./releases.ts";
+
+export const namespaceObject = (name: string): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: {
+    name,
+    labels: {
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/enforce-version": "latest",
+      "pod-security.kubernetes.io/warn": "restricted",
+    },
+  },
+});
+
+interface SecretSpec {
+  name: string;
+  /** key → how to make its value */
+  keys: Record<string, () => string>;
+}
+
+export const secretSpecs: SecretSpec[] = [
+  { name: credentialSecrets.admin, keys: { username: () => "admin", password: () => randomAlphanumeric() } },
+  { name: credentialSecrets.database, keys: { password: () => randomAlphanumeric(), "postgres-password": () => randomAlphanumeric() } },
+];
+
+/** Creates the Secret when absent; checks an existing one has usable keys. Returns what it did. */
+export async function ensureSecret(kube: Kube, namespace: string, spec: SecretSpec): Promise<"created" | "kept"> {
+  const keys = Object.keys(spec.keys);
+  const existing = await kube.get<{ data?: Record<string, string> }>("secret", spec.name, namespace);
+  if (existing) {
+    for (const key of keys) {
+      const value = Buffer.from(existing.data?.[key] ?? "", "base64").toString("utf8");
+      if (!value) throw new TaskError(`Secret ${namespace}/${spec.name} exists but has no key ${key}`, { code: "invalidValues", hint: `add it, or delete the Secret to have a new one generated (kubectl -n ${namespace} delete secret ${spec.name}); the database keeps its old password` });
+      if (!isAlphanumeric(value)) throw new TaskError(`Secret ${namespace}/${spec.name} key ${key} is not alphanumeric`, { code: "invalidValues", hint: "Orthanc substitutes it into JSON as text: use letters and digits only" });
+    }
+    return "kept";
+  }
+  const secret: KubeObject = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: spec.name, namespace, labels: { "app.kubernetes.io/part-of": "korthweb" } },
+    type: "Opaque",
+    stringData: Object.fromEntries(Object.entries(spec.keys).map(([key, make]) => [key, make()])),
+  };
+  await kube.apply([secret], `Secret ${namespace}/${spec.name}`);
+  return "created";
+}
+
+export const task: Task = {
+  id: "helm/02-credentials",
+  title: "Namespace and credential Secrets",
+  summary:
+    "Creates the Orthanc namespace with Pod Security \"restricted\" enforced, then the Secrets orthanc-admin (username, password: the Orthanc user) and orthanc-db (password, postgres-password: PostgreSQL) with random alphanumeric values, only when they do not exist yet. Values are never printed; fetch them with kubectl (see the summary step).",
+  run: async (ctx) => {
+    const namespace = ctx.settings.namespaces.orthanc;
+    await ctx.kube.apply([namespaceObject(namespace)], `namespace ${namespace}`);
+    for (const spec of secretSpecs) {
+      if (ctx.dryRun) {
+        log.info(`${style.yellow("[dry-run]")} would create Secret ${namespace}/${spec.name} (keys ${Object.keys(spec.keys).join(", ")}; random alphanumeric values) unless it exists`);
+        continue;
+      }
+      const outcome = await ensureSecret(ctx.kube, namespace, spec);
+      log.ok(`Secret ${namespace}/${spec.name} ${outcome === "created" ? "created with random values" : "exists: kept as is"}`);
+    }
+  },
+};
+
+if (import.meta.main) await main(task.id, [task]);

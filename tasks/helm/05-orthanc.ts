@@ -1,0 +1,46 @@
+// Step 5: the orthanc chart (helm/orthanc), with the settings' domain and the
+// names of the releases above; --values adds the user's own values file. In
+// --dry-run the rendered manifests are printed (Secret data redacted).
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { TaskError } from "../lib/errors.ts";
+import { log, style } from "../lib/log.ts";
+import { toYaml, parseManifests, type KubeObject } from "../lib/manifests.ts";
+import { main, type Task } from "../lib/task.ts";
+import { orthancRelease } from "./releases.ts";
+
+/** Secrets with their values replaced, so a plan can be printed and shared. */
+export function redactSecrets(objects: readonly KubeObject[]): KubeObject[] {
+  return objects.map((object) => {
+    if (object.kind !== "Secret") return object;
+    const redact = (data: unknown) =>
+      data && typeof data === "object" ? Object.fromEntries(Object.keys(data).map((key) => [key, "<redacted>"])) : data;
+    return { ...object, ...(object.data ? { data: redact(object.data) } : {}), ...(object.stringData ? { stringData: redact(object.stringData) } : {}) };
+  });
+}
+
+export const task: Task = {
+  id: "helm/05-orthanc",
+  title: "Orthanc (helm/orthanc: routes, certificate, policies)",
+  summary:
+    "Installs or upgrades helm/orthanc as release orthanc: the Orthanc Deployment with its configuration, the IngressRoute (443) and IngressRouteTCP (11112, HostSNI(`*`)), a TLSOption (TLS ≥ 1.2) and the default TLSStore, a self-signed CA and certificate for web.<domain> and dicom.<domain> (kept across upgrades), NetworkPolicy, PDB. Add your own values with --values FILE.",
+  flags: { values: { type: "string", description: "extra values file for helm/orthanc (see docs/helm.md)" } },
+  run: async (ctx) => {
+    const release = orthancRelease(ctx.settings);
+    const extra = ctx.flags.values;
+    if (typeof extra === "string") {
+      const file = resolve(extra);
+      if (!existsSync(file)) throw new TaskError(`--values ${extra}: no such file`, { code: "usage" });
+      release.valuesFiles = [file];
+    }
+    if (ctx.dryRun) {
+      const rendered = await ctx.helm.template({ ...release, namespace: release.namespace });
+      const objects = parseManifests(rendered, "helm template helm/orthanc").map((item) => item.object);
+      log.info(`${style.yellow("[dry-run]")} helm/orthanc renders ${objects.length} objects (Secret data redacted):`);
+      log.plain(toYaml(redactSecrets(objects)).trimEnd().split("\n").map((line) => `    ${line}`).join("\n"));
+    }
+    await ctx.helm.upgradeInstall(release);
+  },
+};
+
+if (import.meta.main) await main(task.id, [task]);
