@@ -42,6 +42,16 @@ export const pins = {
    * docker.io/bitnamilegacy (17.6.0-debian-12-r4, set in helm/postgresql.values.yaml); research/findings.md §1.2.
    */
   postgresqlChart: { chart: "oci://registry-1.docker.io/bitnamicharts/postgresql", version: "16.7.27", appVersion: "17.6.0" },
+  /** Istio's charts base, istiod, cni and gateway (1.30.5: newest 1.30 patch in istio.io release news, 2026-09). */
+  istio: { repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.5" },
+  /** cert-manager v1.21.3 (newest 1.21 patch seen); installed with crds.enabled=true (installCRDs is deprecated). */
+  certManagerChart: { chart: "oci://quay.io/jetstack/charts/cert-manager", version: "v1.21.3" },
+  /** Prometheus (operator) + Grafana: kube-prometheus-stack 92.3.0 (prometheus-operator v0.94.1), trimmed by our values. */
+  kubePrometheusStackChart: { chart: "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack", version: "92.3.0" },
+  /** Kiali through its operator (upstream's recommendation over kiali-server); chart version = Kiali version. */
+  kialiOperatorChart: { chart: "kiali-operator", repo: "https://kiali.org/helm-charts", version: "2.32.0" },
+  /** Flux 2.9.6: controllers and CRDs from the release's install.yaml (served APIs: source v1, kustomize v1, helm v2). */
+  flux: { version: "v2.9.6", installManifest: "https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml" },
   /** Oldest Kubernetes the manifests target (Flux 2.9 needs it). */
   minKubernetes: "1.33",
   /** Oldest tool versions the tasks accept when the user brings their own. */
