@@ -7,6 +7,8 @@ import { Helm } from "../../tasks/lib/helm.ts";
 import { formatFinding } from "../../tasks/validate/finding.ts";
 import { helmSources } from "../../tasks/validate/sources.ts";
 import { validateSources } from "../../tasks/validate/validate.ts";
+import { run } from "../../tasks/lib/exec.ts";
+import { requireToolPath } from "../../tasks/lib/tools.ts";
 import { chartDir, renderRaw } from "../helpers/chart.ts";
 
 const valueSets = readdirSync(`${chartDir}/ci`).filter((name) => name.endsWith(".yaml")).sort();
@@ -29,6 +31,35 @@ describe("helm/orthanc hygiene", () => {
     const results = await validateSources(sources);
     for (const result of results) expect(result.objects, result.source.label).toBeGreaterThan(8);
     expect(results.flatMap((result) => result.findings).map(formatFinding)).toEqual([]);
+  });
+});
+
+describe("NOTES.txt (printed by helm install)", () => {
+  const notes = async (valuesFile?: string) => {
+    const args = ["install", "orthanc", chartDir, "--namespace", "orthanc", "--dry-run=client", ...(valuesFile ? ["-f", `${chartDir}/ci/${valuesFile}`] : [])];
+    const { stdout } = await run(requireToolPath("helm"), args, { silent: true, env: { KUBECONFIG: "/nonexistent" } });
+    return stdout.slice(stdout.indexOf("NOTES:"));
+  };
+
+  it("traefik: endpoints, where the address is, how to get the CA and credentials, how to check", async () => {
+    const text = await notes();
+    expect(text).toContain("https://web.korthweb.test/");
+    expect(text).toContain("dicom.korthweb.test:11112, called AE title ORTHANC");
+    expect(text).toContain("kubectl -n traefik get service traefik");
+    expect(text).toContain("kubectl -n orthanc get configmap orthanc-ca -o jsonpath='{.data.ca\\.crt}'");
+    expect(text).toContain("kubectl -n orthanc get secret orthanc-admin -o jsonpath='{.data.password}' | base64 -d");
+    expect(text).toContain("helm test orthanc -n orthanc --logs");
+  });
+
+  it("istio with cert-manager: the gateway's Service, the CA from the Certificate's Secret", async () => {
+    const text = await notes("istio-cert-manager.yaml");
+    expect(text).toContain("https://web.bhc.korthweb.test/");
+    expect(text).toContain("kubectl -n bhc-ingress get service bhc-ingress");
+    expect(text).toContain("kubectl -n bhc-ingress get secret orthanc-tls -o jsonpath='{.data.ca\\.crt}' | base64 -d");
+  });
+
+  it("no ingress: how to port-forward", async () => {
+    expect(await notes("no-ingress-external-db.yaml")).toContain("kubectl -n orthanc port-forward svc/orthanc 8042:8042");
   });
 });
 
