@@ -105,6 +105,7 @@ Orthanc substitutes from the environment before parsing the JSON.
   "SaveJobs" false
   "MetricsEnabled" true
   "ExecuteLuaEnabled" false
+  "HttpsCACertificates" "/etc/ssl/certs/ca-certificates.crt"
   "StorageDirectory" "/var/lib/orthanc/db"
   "IndexDirectory" "/var/lib/orthanc/db"
   "Plugins" $plugins
