@@ -56,6 +56,16 @@ export async function ensureSecret(kube: Kube, namespace: string, spec: SecretSp
   return "created";
 }
 
+/** Steps that read the Secrets call this first: a missing Secret would leave pods waiting forever. */
+export async function requireSecrets(kube: Kube, namespace: string, names: readonly string[]): Promise<void> {
+  if (kube.dryRun) return;
+  for (const name of names) {
+    if (!(await kube.get("secret", name, namespace))) {
+      throw new TaskError(`Secret ${namespace}/${name} does not exist`, { hint: "run node tasks/helm/02-credentials.ts first (make helm-install runs every step in order)" });
+    }
+  }
+}
+
 export const task: Task = {
   id: "helm/02-credentials",
   title: "Namespace and credential Secrets",

@@ -4,7 +4,8 @@
 import { waitForRollout } from "../lib/kube-wait.ts";
 import { log } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
-import { postgresqlRelease, postgresqlService, valuesFiles } from "./releases.ts";
+import { requireSecrets } from "./02-credentials.ts";
+import { credentialSecrets, postgresqlRelease, postgresqlService, valuesFiles } from "./releases.ts";
 
 export const task: Task = {
   id: "helm/04-postgresql",
@@ -13,6 +14,7 @@ export const task: Task = {
     "Installs or upgrades bitnami's PostgreSQL chart at the pinned version as release orthanc-db in the Orthanc namespace with helm/postgresql.values.yaml: database and user orthanc, passwords from Secret orthanc-db, self-signed TLS, an 8Gi volume. Waits until its StatefulSet is ready.",
   run: async (ctx) => {
     const release = postgresqlRelease(ctx.settings);
+    await requireSecrets(ctx.kube, release.namespace, [credentialSecrets.database]);
     if (ctx.dryRun) log.info(`values: ${valuesFiles.postgresql}`);
     await ctx.helm.upgradeInstall(release);
     await waitForRollout(ctx.kube, "StatefulSet", postgresqlService(ctx.settings), release.namespace, ctx.settings.timeoutSeconds);

@@ -7,7 +7,8 @@ import { TaskError } from "../lib/errors.ts";
 import { log, style } from "../lib/log.ts";
 import { toYaml, parseManifests, type KubeObject } from "../lib/manifests.ts";
 import { main, type Task } from "../lib/task.ts";
-import { orthancRelease } from "./releases.ts";
+import { requireSecrets } from "./02-credentials.ts";
+import { credentialSecrets, orthancRelease } from "./releases.ts";
 
 /** Secrets with their values replaced, so a plan can be printed and shared. */
 export function redactSecrets(objects: readonly KubeObject[]): KubeObject[] {
@@ -27,6 +28,7 @@ export const task: Task = {
   flags: { values: { type: "string", description: "extra values file for helm/orthanc (see docs/helm.md)" } },
   run: async (ctx) => {
     const release = orthancRelease(ctx.settings);
+    await requireSecrets(ctx.kube, release.namespace, Object.values(credentialSecrets));
     const extra = ctx.flags.values;
     if (typeof extra === "string") {
       const file = resolve(extra);

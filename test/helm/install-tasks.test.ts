@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadSettings } from "../../tasks/lib/settings.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
 import { task as preflightTask } from "../../tasks/helm/01-preflight.ts";
-import { ensureSecret, secretSpecs, task as credentialsTask } from "../../tasks/helm/02-credentials.ts";
+import { ensureSecret, requireSecrets, secretSpecs, task as credentialsTask } from "../../tasks/helm/02-credentials.ts";
 import { Kube } from "../../tasks/lib/kube.ts";
 import { randomAlphanumeric } from "../../tasks/helm/credentials.ts";
 import { installSteps } from "../../tasks/helm/install.ts";
@@ -145,6 +145,17 @@ describe("steps that read the cluster (real kubectl, fake API server)", () => {
     await expect(ensureSecret(kube, "orthanc", secretSpecs[0]!)).rejects.toMatchObject({ exitCode: 10, message: "Secret orthanc/orthanc-admin exists but has no key password" });
     cluster.setObjects([secret("orthanc-admin", { username: "admin", password: 'pa"ss' })]);
     await expect(ensureSecret(kube, "orthanc", secretSpecs[0]!)).rejects.toMatchObject({ exitCode: 10, message: "Secret orthanc/orthanc-admin key password is not alphanumeric" });
+  });
+
+  it("steps that need the Secrets stop early, naming the missing one and the step that makes it", async () => {
+    process.env.KUBECONFIG = writeKubeconfig(cluster.url);
+    cluster.setObjects([secret("orthanc-admin", { username: "admin", password: "x1" })]);
+    const kube = new Kube({ context: undefined, dryRun: false });
+    await expect(requireSecrets(kube, "orthanc", ["orthanc-admin", "orthanc-db"])).rejects.toMatchObject({
+      message: "Secret orthanc/orthanc-db does not exist",
+      hint: expect.stringContaining("tasks/helm/02-credentials.ts"),
+    });
+    await expect(requireSecrets(kube, "orthanc", ["orthanc-admin"])).resolves.toBeUndefined();
   });
 
   it("credentials step --dry-run names the Secrets and prints no value", async () => {
