@@ -11,7 +11,6 @@ import { runTasks } from "../../tasks/lib/task.ts";
 import { task as preflightTask } from "../../tasks/helm/01-preflight.ts";
 import { ensureSecret, requireSecrets, secretSpecs, task as credentialsTask } from "../../tasks/helm/02-credentials.ts";
 import { Kube } from "../../tasks/lib/kube.ts";
-import { randomAlphanumeric } from "../../tasks/helm/credentials.ts";
 import { installSteps } from "../../tasks/helm/install.ts";
 import { uninstallSteps } from "../../tasks/helm/uninstall.ts";
 import { loadBalancerAddress, summaryLines } from "../../tasks/helm/07-summary.ts";
@@ -120,22 +119,32 @@ describe("steps that read the cluster (real kubectl, fake API server)", () => {
     await cluster?.close();
   });
 
-  it("credentials: existing Secrets are kept untouched and their values never printed", async () => {
-    const adminPassword = randomAlphanumeric();
-    const dbPassword = randomAlphanumeric();
-    cluster.setObjects([
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "orthanc" } },
-      secret("orthanc-admin", { username: "admin", password: adminPassword }),
-      secret("orthanc-db", { password: dbPassword, "postgres-password": randomAlphanumeric() }),
-    ]);
+  it("credentials: first run creates the namespace and random alphanumeric Secrets; a re-run keeps them; no value is printed", async () => {
     process.env.KUBECONFIG = writeKubeconfig(cluster.url);
+    cluster.setObjects([]);
+    expect(await runTasks(credentialsTask.id, [credentialsTask], []), output()).toBe(0);
+    const stored = (name: string) => {
+      const found = cluster.objects().find((object) => object.kind === "Secret" && object.metadata?.name === name);
+      expect(found, `Secret ${name}`).toBeDefined();
+      return Object.fromEntries(Object.entries(found!.data as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, "base64").toString()]));
+    };
+    const namespace = cluster.objects().find((object) => object.kind === "Namespace");
+    expect(namespace?.metadata?.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });
+    const admin = stored("orthanc-admin");
+    const database = stored("orthanc-db");
+    expect(admin.username).toBe("admin");
+    for (const value of [admin.password, database.password, database["postgres-password"]]) expect(value).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(new Set([admin.password, database.password, database["postgres-password"]]).size).toBe(3);
+    expect(output()).toContain("Secret orthanc/orthanc-admin created with random values");
+    for (const value of [admin.password!, database.password!, database["postgres-password"]!]) expect(output()).not.toContain(value);
+
+    lines.length = 0;
     cluster.requests.length = 0;
-    // The fake API server is read-only: this runs the Secret part of the step (the namespace apply needs writes).
-    const kube = new Kube({ context: undefined, dryRun: false });
-    for (const spec of secretSpecs) expect(await ensureSecret(kube, "orthanc", spec)).toBe("kept");
-    expect(cluster.requests.filter((line) => !line.startsWith("GET "))).toEqual([]);
-    expect(output()).not.toContain(adminPassword);
-    expect(output()).not.toContain(dbPassword);
+    expect(await runTasks(credentialsTask.id, [credentialsTask], []), output()).toBe(0);
+    expect(output()).toContain("Secret orthanc/orthanc-db exists: kept as is");
+    expect(stored("orthanc-admin")).toEqual(admin);
+    expect(stored("orthanc-db")).toEqual(database);
+    expect(cluster.requests.filter((line) => line.startsWith("PATCH "))).toEqual(["PATCH /api/v1/namespaces/orthanc"]);
   });
 
   it("credentials: a Secret missing a key, or with a value Orthanc cannot substitute, stops the step (exit 10) naming it", async () => {

@@ -1,8 +1,9 @@
-// A small stand-in for a Kubernetes API server that answers what helm asks
-// when it renders against a cluster (`helm template --dry-run=server`):
-// version, discovery for the kinds a chart renders, and GET/LIST of the
-// objects we preload (e.g. an existing Secret for `lookup`). Read-only; binds
-// 127.0.0.1 only. Every request is recorded so tests can assert what was read.
+// A small stand-in for a Kubernetes API server that answers what helm and
+// kubectl ask: version, discovery for the kinds our charts render, GET/LIST of
+// the objects it holds (e.g. an existing Secret for `lookup`), and
+// server-side apply (PATCH), which stores the object as sent: no admission,
+// no field merging, enough to test "create when missing, keep when present".
+// Binds 127.0.0.1 only. Every request is recorded so tests can assert on them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
@@ -19,6 +20,8 @@ export interface FakeCluster {
   requests: string[];
   /** Replace the stored objects (what GET and LIST return). */
   setObjects(objects: readonly KubeObject[]): void;
+  /** The stored objects, including those written by server-side apply. */
+  objects(): readonly KubeObject[];
   close(): Promise<void>;
 }
 
@@ -56,6 +59,35 @@ const splitApiVersion = (apiVersion: string) => {
   return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 };
 
+/** OpenAPI v3 discovery: one document per group version. */
+function openApiIndex(groups: Map<string, Map<string, ResourceKind[]>>) {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const [group, versions] of groups) {
+    for (const version of versions.keys()) {
+      const key = group ? `apis/${group}/${version}` : `api/${version}`;
+      paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=0` };
+    }
+  }
+  return { paths };
+}
+
+/** The OpenAPI v3 document of one group version: PATCH of each resource takes fieldValidation. */
+function openApiDocument(kinds: readonly ResourceKind[], groupVersionPath: string) {
+  const apiVersion = groupVersionPath.replace(/^apis?\//, "");
+  const paths: Record<string, unknown> = {};
+  for (const item of kinds.filter((kind) => kind.apiVersion === apiVersion)) {
+    const scope = item.namespaced === false ? "" : "/namespaces/{namespace}";
+    const { group, version } = splitApiVersion(item.apiVersion);
+    paths[`/${groupVersionPath}${scope}/${plural(item.kind)}/{name}`] = {
+      patch: {
+        "x-kubernetes-group-version-kind": { group, version, kind: item.kind },
+        parameters: [{ name: "fieldValidation", in: "query", schema: { type: "string" } }],
+      },
+    };
+  }
+  return { openapi: "3.0.0", info: { title: "fake", version: "v1" }, paths, components: { schemas: {} } };
+}
+
 export async function startFakeCluster(options: { version?: string; kinds?: readonly ResourceKind[]; objects?: readonly KubeObject[] } = {}): Promise<FakeCluster> {
   const version = options.version ?? "v1.34.1";
   const kinds = options.kinds ?? commonKinds;
@@ -82,7 +114,22 @@ export async function startFakeCluster(options: { version?: string; kinds?: read
     })),
   });
 
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
+  /** Server-side apply, simplified: the sent object replaces the stored one (stringData becomes data). */
+  const applyPatch = (body: string, apiVersion: string, kind: string, namespace: string | undefined): KubeObject => {
+    const sent = JSON.parse(body) as KubeObject;
+    const stored: KubeObject = { ...sent, apiVersion, kind, metadata: { ...sent.metadata, ...(namespace ? { namespace } : {}), resourceVersion: "1" } };
+    if (sent.stringData && typeof sent.stringData === "object") {
+      const encoded = Object.entries(sent.stringData as Record<string, string>).map(([key, value]) => [key, Buffer.from(value).toString("base64")]);
+      stored.data = { ...(sent.data as Record<string, string> | undefined), ...Object.fromEntries(encoded) };
+      delete stored.stringData;
+    }
+    const same = (object: KubeObject) =>
+      object.apiVersion === apiVersion && object.kind === kind && object.metadata?.name === stored.metadata?.name && object.metadata?.namespace === stored.metadata?.namespace;
+    objects = [...objects.filter((object) => !same(object)), stored];
+    return stored;
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse, body: string) => {
     const send = (status: number, body: unknown) => {
       response.writeHead(status, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
@@ -90,7 +137,11 @@ export async function startFakeCluster(options: { version?: string; kinds?: read
     const notFound = () => send(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 });
     const path = (request.url ?? "/").split("?")[0]!;
     requests.push(`${request.method} ${path}`);
-    if (request.method !== "GET") return send(405, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "MethodNotAllowed", code: 405 });
+    const apply = request.method === "PATCH" && request.headers["content-type"] === "application/apply-patch+yaml";
+    if (request.method !== "GET" && !apply) return send(405, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "MethodNotAllowed", code: 405 });
+    // kubectl asks OpenAPI v3 whether PATCH takes fieldValidation; if so it leaves validation to the server.
+    if (path === "/openapi/v3") return send(200, openApiIndex(groups));
+    if (path.startsWith("/openapi/v3/")) return send(200, openApiDocument(kinds, path.slice("/openapi/v3/".length)));
     if (path === "/version") {
       const [major, minor] = version.replace(/^v/, "").split(".");
       return send(200, { major, minor, gitVersion: version, platform: "linux/amd64" });
@@ -118,13 +169,15 @@ export async function startFakeCluster(options: { version?: string; kinds?: read
     const { group, version: v } = splitApiVersion(apiVersion);
     const served = groups.get(group)?.get(v);
     if (!served) return notFound();
-    const [, , , , namespace, resource, name] = match;
+    // "/api/v1/namespaces/NAME" is the Namespace object itself, not a namespace scope.
+    const [namespace, resource, name] = match[4] && !match[5] ? [undefined, "namespaces", match[4]] : [match[4], match[5], match[6]];
     if (!resource) return send(200, resourceList(apiVersion, served));
     const kind = served.find((item) => plural(item.kind) === resource)?.kind;
     if (!kind) return notFound();
     const candidates = objects.filter(
       (object) => object.apiVersion === apiVersion && object.kind === kind && (!namespace || object.metadata?.namespace === namespace),
     );
+    if (apply && name) return send(200, applyPatch(body, apiVersion, kind, namespace));
     if (name) {
       const found = candidates.find((object) => object.metadata?.name === name);
       return found ? send(200, found) : notFound();
@@ -132,7 +185,12 @@ export async function startFakeCluster(options: { version?: string; kinds?: read
     return send(200, { kind: `${kind}List`, apiVersion, metadata: { resourceVersion: "1" }, items: candidates });
   };
 
-  const server: Server = createServer(handle);
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => handle(request, response, body));
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -141,6 +199,7 @@ export async function startFakeCluster(options: { version?: string; kinds?: read
     setObjects: (next) => {
       objects = next;
     },
+    objects: () => objects,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
