@@ -86,8 +86,13 @@ export function helmSources(root = repoRoot): Source[] {
   return sources;
 }
 
+// A kustomize Component cannot be built alone (it edits the kustomization that
+// includes it); its output is checked through those kustomizations.
+const isComponent = (file: string) => /^kind:\s*Component\s*$/m.test(readFileSync(file, "utf8"));
+
 export function kustomizeSources(root = repoRoot): Source[] {
-  return walk(join(root, "gitops"), (path) => /(^|\/)kustomization\.ya?ml$/.test(path)).map((file) => {
+  const kustomizations = walk(join(root, "gitops"), (path) => /(^|\/)kustomization\.ya?ml$/.test(path));
+  return kustomizations.filter((file) => !isComponent(file)).map((file) => {
     const dir = join(file, "..");
     return {
       label: `kubectl kustomize ${rel(dir)}`,
