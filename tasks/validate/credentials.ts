@@ -6,8 +6,17 @@
 /** Names that hold secrets: password, token, api key, private key, credentials. */
 export const secretName = /(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential|auth[-_]?key)/i;
 
-/** Names that only point at secrets (a file path, a Secret's name, a key within it). */
-const referenceName = /(_FILE|_PATH|_DIR|_NAME|_REF|_KEY_NAME|SecretName|SecretRef|File|Path|Keys?)$/;
+/**
+ * Names that only point at secrets: a file path, a Secret's name, which key of a
+ * Secret to read, a checksum. Matched on the lowercased name without separators,
+ * so DB_PASSWORD_FILE, secretName, existingSecret, userPasswordKey all match.
+ * Not "secretKey" or "apiKey": those hold the credential itself.
+ */
+const referenceSuffixes = ["name", "ref", "file", "path", "dir", "passwordkey", "usernamekey", "tokenkey", "keys", "existingsecret"];
+const isReferenceName = (name: string): boolean => {
+  const plain = name.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return plain.startsWith("checksum") || referenceSuffixes.some((suffix) => plain.endsWith(suffix));
+};
 
 const placeholder = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 const privateKeyBlock = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -20,7 +29,7 @@ export function isPlaceholder(value: string): boolean {
 /** True when a name/value pair looks like a credential written in clear. */
 export function isLiteralCredential(name: string, value: unknown): boolean {
   if (typeof value !== "string" || value.trim() === "" || isPlaceholder(value)) return false;
-  return secretName.test(name) && !referenceName.test(name);
+  return secretName.test(name) && !isReferenceName(name);
 }
 
 export interface CredentialHit {

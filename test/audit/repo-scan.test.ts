@@ -1,0 +1,59 @@
+// The repository scan finds secret material where it must not be, and is
+// quiet about references to secrets (names of Secrets, keys, files).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { scanFile, scanRepository } from "../../tasks/audit/repo-scan.ts";
+
+// Built at run time so that no secret-looking text sits in this file.
+const pemKey = ["-----BEGIN", "PRIVATE KEY-----\nMIIfake\n-----END", "PRIVATE KEY-----"].join(" ");
+const awsKey = `AKIA${"ABCDEFGHIJKLMNOP"}`;
+const urlWithPassword = ["postgresql://orthanc", "s3cretpw@db:5432/orthanc"].join(":");
+
+describe("scanFile", () => {
+  it.each([
+    ["notes.txt", `a key:\n${pemKey}\n`, 2, "PEM private key"],
+    ["deploy.sh", `export AWS_ACCESS_KEY_ID=${awsKey}\n`, 1, "AWS access key id"],
+    ["config.ts", `const url = "${urlWithPassword}";\n`, 1, "URL with a password"],
+    ["values.yaml", "database:\n  host: db\n  password: hunter22\n", 3, "database.password"],
+    ["orthanc.json", `{\n  "RegisteredUsers": { "admin": "orthanc" }\n}\n`, 1, "RegisteredUsers"],
+    ["secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: { name: x }\nstringData: { password: abc }\n", 2, "a Secret with data is committed"],
+  ])("finds the secret in %s", (name, text, line, reason) => {
+    const hits = scanFile(name, text);
+    expect(hits, JSON.stringify(hits)).toContainEqual(expect.objectContaining({ file: name, line, reason: expect.stringContaining(reason) }));
+  });
+
+  it("ignores references to secrets and placeholders", () => {
+    const text = [
+      "auth: { existingSecret: orthanc-admin, usernameKey: username, passwordKey: password }",
+      "tls: { secretName: orthanc-tls, credentialName: orthanc-tls }",
+      "env: [{ name: DB_PASSWORD_FILE, value: /run/secrets/db }]",
+      "annotations: { checksum/credentials: 0123abcd }",
+      'orthanc: { RegisteredUsers: { "${ORTHANC_USERNAME}": "${ORTHANC_PASSWORD}" }, Password: "" }',
+      "url: postgresql://orthanc:${DB_PASSWORD}@db/orthanc",
+    ].join("\n");
+    expect(scanFile("values.yaml", text)).toEqual([]);
+  });
+});
+
+describe("scanRepository", () => {
+  it("scans tracked and untracked files, skipping ignored ones", async () => {
+    const root = mkdtempSync(join(tmpdir(), "korthweb-scan-"));
+    execFileSync("git", ["init", "-q", root]);
+    mkdirSync(join(root, "deploy"));
+    writeFileSync(join(root, ".gitignore"), "local/\n");
+    writeFileSync(join(root, "deploy", "values.yaml"), "token: abcdef123456\n");
+    mkdirSync(join(root, "local"));
+    writeFileSync(join(root, "local", "creds.yaml"), "password: ignored-by-git\n");
+    execFileSync("git", ["-C", root, "add", "deploy/values.yaml"]);
+    writeFileSync(join(root, "untracked.yaml"), "apiKey: zzzz9999\n");
+    const hits = await scanRepository(root);
+    expect(hits.map((hit) => hit.file).sort()).toEqual(["deploy/values.yaml", "untracked.yaml"]);
+  });
+
+  it("finds nothing in this repository", async () => {
+    expect(await scanRepository()).toEqual([]);
+  });
+});
