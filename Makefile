@@ -70,3 +70,25 @@ bench: setup ## C-STORE throughput and latency through the TLS terminator and di
 .PHONY: local-packages
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
 	$(NODE) tasks/local/install-packages.ts
+
+# --- manual approach (issue 5; docs/manual.md). ARGS passes flags, e.g. ARGS="--timeout 900"; ISTIO_INSTALLER=istioctl installs Istio with istioctl.
+
+.PHONY: manual-install
+manual-install: setup ## manual approach: Istio, cert-manager CA chain, PostgreSQL, Orthanc, mTLS + policies, observability, smoke (DRY_RUN=1: plan only)
+	$(NODE) tasks/manual/install.ts $(if $(DRY_RUN),--dry-run) $(ARGS)
+
+.PHONY: manual-uninstall
+manual-uninstall: setup ## remove the manual approach; data, credentials, CA and namespaces stay unless PURGE=1
+	$(NODE) tasks/manual/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(DRY_RUN),--dry-run) $(ARGS)
+
+.PHONY: manual-render
+manual-render: setup ## re-render manual/ YAML from helm/orthanc with manual/05-orthanc/orthanc.values.yaml (after changing either)
+	$(NODE) tasks/manual/render.ts
+
+.PHONY: manual-grafana
+manual-grafana: setup ## port-forward Grafana to 127.0.0.1:3000 and print the URL and login (Ctrl-C stops)
+	$(NODE) tasks/manual/console.ts --open grafana $(ARGS)
+
+.PHONY: manual-kiali
+manual-kiali: setup ## port-forward Kiali to 127.0.0.1:20001 and print the URL and login (Ctrl-C stops)
+	$(NODE) tasks/manual/console.ts --open kiali $(ARGS)

@@ -1,0 +1,87 @@
+// How the manual steps apply the committed YAML: read a file under manual/,
+// print what it holds, apply it server-side; and, right after a controller
+// was installed, retry while its admission webhook is not serving yet.
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { TaskError } from "../lib/errors.ts";
+import type { Kube } from "../lib/kube.ts";
+import { describeObject, parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
+import { log } from "../lib/log.ts";
+import { repoRoot } from "../lib/paths.ts";
+import { waitUntil } from "../lib/wait.ts";
+import { waitForRollout } from "../lib/kube-wait.ts";
+import type { WorkloadKind } from "../lib/kube-status.ts";
+import type { TaskContext } from "../lib/task.ts";
+
+export const show = (path: string) => relative(repoRoot, path);
+
+export function readObjects(path: string): KubeObject[] {
+  return parseManifests(readFileSync(path, "utf8"), show(path)).map((item) => item.object);
+}
+
+/** A webhook that is registered but not answering yet: worth retrying. */
+export const webhookNotReady = (message: string): boolean =>
+  /failed calling webhook|no endpoints available for service|connection refused|certificate signed by unknown authority|context deadline exceeded/i.test(message);
+
+/** Apply a committed file; with `retryWebhook`, keep retrying while an admission webhook is starting. */
+export async function applyFile(ctx: TaskContext, path: string, options: { retryWebhook?: boolean } = {}): Promise<void> {
+  const text = readFileSync(path, "utf8");
+  const label = show(path);
+  if (ctx.dryRun || !options.retryWebhook) {
+    await ctx.kube.apply(text, label);
+    return;
+  }
+  let fatal: unknown;
+  await waitUntil({
+    what: `${label} to be accepted (admission webhooks starting)`,
+    timeoutMs: ctx.settings.timeoutSeconds * 1000,
+    intervalMs: 5_000,
+    check: async () => {
+      try {
+        await ctx.kube.apply(text, label);
+        return { done: true, status: "applied" };
+      } catch (error) {
+        const message = (error as Error).message;
+        if (webhookNotReady(message)) return { done: false, status: message.split("\n").find((line) => /webhook|endpoints|refused/i.test(line))?.trim() ?? "webhook not ready" };
+        fatal = error;
+        return { done: true, status: "failed" };
+      }
+    },
+  });
+  if (fatal) throw fatal;
+}
+
+/** kubectl's complaint when a kind's CRD is gone: then there is nothing of that kind to delete. */
+export const crdGone = (stderr: string): boolean =>
+  stderr.split("\n").filter((line) => line.trim()).every((line) => /no matches for kind|resource mapping not found|ensure CRDs are installed/i.test(line));
+
+/** Delete what a committed file defines, newest first; objects or CRDs already gone are fine. */
+export async function deleteFile(kube: Kube, path: string): Promise<void> {
+  const objects = readObjects(path);
+  if (kube.dryRun) {
+    await kube.deleteManifests(objects, show(path));
+    return;
+  }
+  const result = await kube.kubectl(["delete", "--ignore-not-found", "--wait=true", "-f", "-"], { input: toYaml([...objects].reverse()), allowFailure: true });
+  if (result.exitCode !== 0 && !crdGone(result.stderr)) throw new TaskError(`deleting ${show(path)} failed: ${result.stderr.trim()}`);
+  for (const line of result.stdout.trim().split("\n").filter(Boolean)) log.ok(line);
+}
+
+export interface WorkloadRef {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+export async function waitForWorkload(ctx: TaskContext, workload: WorkloadRef): Promise<void> {
+  await waitForRollout(ctx.kube, workload.kind, workload.name, workload.namespace, ctx.settings.timeoutSeconds);
+}
+
+/** The one object of `kind` in a committed file (the tests and steps rely on there being exactly one). */
+export function onlyObject(path: string, kind: string): KubeObject {
+  const found = readObjects(path).filter((object) => object.kind === kind);
+  if (found.length !== 1) throw new TaskError(`${show(path)}: expected one ${kind}, found ${found.length}`);
+  return found[0]!;
+}
+
+export const names = (objects: readonly KubeObject[]) => objects.map(describeObject).join(", ");
