@@ -295,6 +295,8 @@ async function lookup(state: SuiteState): Promise<string | undefined> {
 export interface RunOptions {
   /** Called as each check finishes (live table rows). */
   onResult?: (result: CheckResult) => void;
+  /** Run only these checks (by id), e.g. the TLS ones. */
+  only?: readonly string[];
 }
 
 export async function runSmoke(target: SmokeTarget, options: RunOptions = {}): Promise<SmokeReport> {
@@ -304,7 +306,7 @@ export async function runSmoke(target: SmokeTarget, options: RunOptions = {}): P
   const results: CheckResult[] = [];
   const leftovers: string[] = [];
   try {
-    for (const check of checks) {
+    for (const check of checks.filter((c) => !options.only || options.only.includes(c.id))) {
       const title = check.title(target);
       const checkStarted = performance.now();
       const unmet = (check.needs ?? []).filter((id) => results.find((r) => r.id === id)?.status !== "pass");

@@ -1,11 +1,11 @@
 // `make smoke`: finds the target, runs the suite, prints the table, writes the
 // JSON report, and exits non-zero when a check fails.
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { TaskError } from "../tasks/lib/errors.ts";
 import { log, style } from "../tasks/lib/log.ts";
-import { repoRoot, workDir } from "../tasks/lib/paths.ts";
+import { workDir } from "../tasks/lib/paths.ts";
 import { main, type Task } from "../tasks/lib/task.ts";
-import { localLayout } from "../tasks/local/layout.ts";
+import { displayPath, localLayout } from "../tasks/local/layout.ts";
 import { loadLocalSettings } from "../tasks/local/settings.ts";
 import { runSmoke, type SmokeReport } from "./checks.ts";
 import { discoverTarget, TargetOptions, targetFlags } from "./discover.ts";
@@ -23,7 +23,7 @@ export async function smokeWithTable(target: SmokeTarget, reportFile = defaultRe
   for (const leftover of report.leftovers) log.warn(`left behind: ${leftover}`);
   writeReport(reportFile, report);
   log.plain(summaryLine(report));
-  log.info(`report: ${relative(repoRoot, reportFile) || reportFile}`);
+  log.info(`report: ${displayPath(reportFile)}`);
   return report;
 }
 

@@ -7,12 +7,11 @@
 import { lookup } from "node:dns/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { relative } from "node:path";
 import { TaskError } from "../tasks/lib/errors.ts";
 import type { Kube } from "../tasks/lib/kube.ts";
-import { repoRoot } from "../tasks/lib/paths.ts";
 import { hostnames, type Settings } from "../tasks/lib/settings.ts";
 import type { FlagSpec, FlagValues } from "../tasks/lib/task.ts";
+import { displayPath } from "../tasks/local/layout.ts";
 import { parseTemplate } from "../tasks/local/orthanc-config.ts";
 import type { LocalTargetFile } from "../tasks/local/stack.ts";
 import { defaultCallingAet, type Credentials, type SmokeTarget } from "./target.ts";
@@ -91,7 +90,7 @@ export class TargetOptions {
   }
 }
 
-const show = (path: string) => relative(repoRoot, path) || path;
+const show = displayPath;
 
 function readCredentialsFile(file: string): Credentials {
   if (!existsSync(file)) throw new TaskError(`credentials file ${file} does not exist`, { code: "usage" });

@@ -1,7 +1,8 @@
 // Where the local stack keeps each thing, under one folder (.work/local by
 // default). Deleting that folder (make demo-down DELETE_DATA=1) forgets the stack.
 import { chmodSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
+import { repoRoot } from "../lib/paths.ts";
 
 export interface LocalLayout {
   root: string;
@@ -76,4 +77,10 @@ export function localLayout(root: string): LocalLayout {
 export function ensureLocalRoot(layout: LocalLayout): void {
   mkdirSync(layout.root, { recursive: true, mode: 0o755 });
   chmodSync(layout.root, 0o755);
+}
+
+/** A path as people type it: relative to the checkout when inside it, absolute otherwise. */
+export function displayPath(path: string): string {
+  const inside = relative(repoRoot, path);
+  return inside === "" ? "." : inside.startsWith("..") || isAbsolute(inside) ? path : inside;
 }

@@ -74,7 +74,7 @@ export async function prepare(helm: Helm, settings: LocalSettings, layout: Local
   if (!rendering.tls) {
     throw new TaskError(`${rendering.source} rendered no Secret ${settings.release}-tls`, {
       code: "invalidValues",
-      hint: `the local stack serves the chart-generated certificates; enable certificate generation in ${settings.valuesFile}`,
+      hint: `the local stack serves the chart-generated certificates; keep tls.mode "generate" in ${settings.valuesFiles.join(", ")}`,
     });
   }
   const names = Object.values(hostnames(settings.domain));

@@ -3,12 +3,11 @@
 // <release>-tls (tls.crt, tls.key, ca.crt), and the env of container
 // "orthanc" in Deployment <release>. A missing piece is an error that names it.
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { relative } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import type { Helm } from "../lib/helm.ts";
 import { parseManifests, type KubeObject } from "../lib/manifests.ts";
-import { repoRoot } from "../lib/paths.ts";
 import { containerEnvSpecs, type EnvSpec } from "./container-env.ts";
+import { displayPath } from "./layout.ts";
 import type { LocalSettings } from "./settings.ts";
 
 export interface TlsMaterial {
@@ -33,10 +32,10 @@ export interface RenderedOrthanc {
 const contractHint = "the chart must render ConfigMap <release>-config (orthanc.json), Deployment <release> with container orthanc, and Secret <release>-tls when it generates certificates";
 
 export async function renderOrthanc(helm: Helm, settings: LocalSettings): Promise<RenderedOrthanc> {
-  const chart = relative(repoRoot, settings.chart) || settings.chart;
-  const values = relative(repoRoot, settings.valuesFile);
-  const source = `helm template ${settings.release} ${chart} -n ${settings.namespace} -f ${values}`;
-  const manifests = await helm.template({ release: settings.release, chart: settings.chart, namespace: settings.namespace, valuesFiles: [settings.valuesFile] });
+  const chart = displayPath(settings.chart);
+  const values = settings.valuesFiles.map((file) => `-f ${displayPath(file)}`).join(" ");
+  const source = `helm template ${settings.release} ${chart} -n ${settings.namespace} ${values}`;
+  const manifests = await helm.template({ release: settings.release, chart: settings.chart, namespace: settings.namespace, valuesFiles: settings.valuesFiles });
   return { ...extractOrthanc(manifests, settings.release, source), manifests };
 }
 

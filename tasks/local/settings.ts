@@ -21,8 +21,8 @@ export interface LocalSettings {
   dir: string;
   /** The chart rendered for the Orthanc configuration. */
   chart: string;
-  /** Values for that chart, for this stack. */
-  valuesFile: string;
+  /** Values for that chart, for this stack: tasks/local/values.yaml, then any in KORTHWEB_LOCAL_VALUES. */
+  valuesFiles: string[];
   release: string;
   namespace: string;
   domain: string;
@@ -77,7 +77,8 @@ export function loadLocalSettings(settings: Settings, flags: FlagValues = {}, en
     dir: env.KORTHWEB_LOCAL_DIR ? fromRoot(env.KORTHWEB_LOCAL_DIR) : join(workDir, "local"),
     // A chart under development can be tried without touching helm/orthanc.
     chart: env.KORTHWEB_LOCAL_CHART ? fromRoot(env.KORTHWEB_LOCAL_CHART) : fromRoot("helm", "orthanc"),
-    valuesFile: fromRoot("tasks", "local", "values.yaml"),
+    // More values files (comma-separated) after ours, e.g. other Orthanc ports for a second stack.
+    valuesFiles: [fromRoot("tasks", "local", "values.yaml"), ...(env.KORTHWEB_LOCAL_VALUES ?? "").split(",").filter(Boolean).map((file) => fromRoot(file))],
     release: settings.releases.orthanc,
     namespace: settings.namespaces.orthanc,
     domain: settings.domain,

@@ -3,12 +3,10 @@
 // order. The steps are separate functions so `make demo` can show them one by
 // one and tests can drive them.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { relative } from "node:path";
 import type { Helm } from "../lib/helm.ts";
 import { log, style } from "../lib/log.ts";
-import { repoRoot } from "../lib/paths.ts";
 import { hostnames } from "../lib/settings.ts";
-import { localLayout, type LocalLayout } from "./layout.ts";
+import { displayPath, localLayout, type LocalLayout } from "./layout.ts";
 import { LocalOrthanc } from "./orthanc.ts";
 import { prepare, type Prepared } from "./prepare.ts";
 import { listeningAddressesOf } from "./processes.ts";
@@ -34,7 +32,7 @@ export interface LocalTargetFile {
   direct: { host: string; httpPort: number; dicomPort: number };
 }
 
-const show = (path: string) => relative(repoRoot, path) || path;
+const show = displayPath;
 
 export function describeOverlay(prepared: Prepared): string[] {
   return JSON.stringify(prepared.overlay, null, 2).split("\n");
