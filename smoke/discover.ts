@@ -129,13 +129,14 @@ async function toAddress(host: string): Promise<string> {
   }
 }
 
-export function explicitTarget(options: TargetOptions, settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<SmokeTarget> {
+export async function explicitTarget(options: TargetOptions, settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<SmokeTarget> {
   const host = options.get("host");
   if (!host) throw new TaskError("--host (or SMOKE_HOST) is required for an explicit target", { code: "usage" });
   const names = hostnames(settings.domain, options.get("tenant"));
   const caFile = options.get("ca-file");
   const given = explicitCredentials(options, env);
-  return toAddress(host).then((address) => ({
+  const address = await toAddress(host);
+  return {
     label: `${host}${address !== host ? ` (${address})` : ""}`,
     host: address,
     httpsPort: options.port("https-port", 443),
@@ -150,7 +151,7 @@ export function explicitTarget(options: TargetOptions, settings: Settings, env: 
     callingAet: options.aet("calling-aet", defaultCallingAet),
     // Our chart turns DicomCheckCalledAet on; say --check-called-aet no for targets that do not.
     checksCalledAet: options.yesNo("check-called-aet") ?? true,
-  }));
+  };
 }
 
 export function localTarget(options: TargetOptions, targetFile: string, env: NodeJS.ProcessEnv = process.env): SmokeTarget {
