@@ -92,3 +92,17 @@ manual-grafana: setup ## port-forward Grafana to 127.0.0.1:3000 and print the UR
 .PHONY: manual-kiali
 manual-kiali: setup ## port-forward Kiali to 127.0.0.1:20001 and print the URL and login (Ctrl-C stops)
 	$(NODE) tasks/manual/console.ts --open kiali $(ARGS)
+
+# --- gitops approach (issue 6; docs/gitops.md). ARGS passes flags, e.g. ARGS="--url https://github.com/YOU/korthweb --branch main".
+
+.PHONY: gitops-install
+gitops-install: setup ## gitops approach: Flux from its pinned install.yaml, your fork as source, tenants' Secrets, waits, summary, smoke (DRY_RUN=1: plan only)
+	$(NODE) tasks/gitops/install.ts $(if $(DRY_RUN),--dry-run) $(ARGS)
+
+.PHONY: gitops-uninstall
+gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants' namespaces (data, Secrets) stay unless PURGE=1
+	$(NODE) tasks/gitops/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(DRY_RUN),--dry-run) $(ARGS)
+
+.PHONY: gitops-check
+gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, tenants' chart values validated
+	$(NODE) tasks/gitops/verify.ts $(ARGS)

@@ -1,0 +1,29 @@
+// Step 4: point Flux at the fork — the GitRepository (URL, branch, optional
+// credentials Secret) and the entry Kustomization that applies the cluster
+// folder. From here on Git is the source of truth; re-running with other
+// flags re-points them.
+import { log } from "../lib/log.ts";
+import { repoRoot } from "../lib/paths.ts";
+import { main, type Task } from "../lib/task.ts";
+import { entryKustomizationObject, fluxResources, gitRepositoryObject } from "./flux.ts";
+import { resolveSourceOptions, sourceFlags } from "./options.ts";
+import { bootstrap } from "./tree.ts";
+
+export const task: Task = {
+  id: "gitops/04-source",
+  title: "Point Flux at your fork",
+  summary:
+    `Creates (or updates) GitRepository ${bootstrap.namespace}/${bootstrap.gitRepository} for --url and --branch (with --git-secret for private forks) ` +
+    `and Kustomization ${bootstrap.namespace}/${bootstrap.entryKustomization} applying --path. Only gitops/ and helm/ are fetched.`,
+  flags: sourceFlags,
+  run: async (ctx) => {
+    const source = await resolveSourceOptions(ctx.flags, repoRoot);
+    const current = await ctx.kube.get<{ spec?: { url?: string; ref?: { branch?: string } } }>(fluxResources.gitRepository, bootstrap.gitRepository, bootstrap.namespace);
+    if (current?.spec?.url && (current.spec.url !== source.url || current.spec.ref?.branch !== source.branch)) {
+      log.warn(`re-pointing Flux from ${current.spec.url} (${current.spec.ref?.branch ?? "?"}) to ${source.url} (${source.branch})`);
+    }
+    await ctx.kube.apply([gitRepositoryObject(source), entryKustomizationObject(source)], "Flux source and entry Kustomization");
+  },
+};
+
+if (import.meta.main) await main(task.id, [task]);

@@ -1,0 +1,266 @@
+// The Flux tree as Flux would apply it, read from the checkout: start at the
+// cluster folder (what the entry Kustomization applies), build it with
+// `kubectl kustomize`, and follow every Flux Kustomization it contains to the
+// folder it points at. The install tasks read tenants, releases and the wait
+// order from here; the checks (checks.ts) read everything.
+import { existsSync } from "node:fs";
+import { join, normalize } from "node:path";
+import { run } from "../lib/exec.ts";
+import { parseManifests, type KubeObject } from "../lib/manifests.ts";
+import { requireToolPath } from "../lib/tools.ts";
+
+/** What `make gitops-install` creates outside Git: the source and the entry Kustomization. */
+export const bootstrap = { namespace: "flux-system", gitRepository: "korthweb", entryKustomization: "korthweb" } as const;
+
+/** The cluster folder used when --path is not given. */
+export const defaultClusterPath = "./gitops/clusters/production";
+
+/** Label on a tenant's Namespaces, naming the tenant. */
+export const tenantLabel = "korthweb/tenant";
+
+/** The tenant that tenants/base describes before renaming (no deployed object may keep it). */
+export const baseTenantName = "example";
+
+const kindOf = (object: KubeObject) => `${String(object.apiVersion)} ${String(object.kind)}`;
+export const isFluxKustomization = (o: KubeObject) => kindOf(o) === "kustomize.toolkit.fluxcd.io/v1 Kustomization";
+export const isHelmRelease = (o: KubeObject) => kindOf(o) === "helm.toolkit.fluxcd.io/v2 HelmRelease";
+
+export interface Ref {
+  name: string;
+  namespace: string;
+}
+
+export const refId = (ref: Ref) => `${ref.namespace}/${ref.name}`;
+export const nameOf = (o: KubeObject) => String(o.metadata?.name ?? "");
+export const namespaceOf = (o: KubeObject) => (typeof o.metadata?.namespace === "string" ? o.metadata.namespace : "");
+
+/** A Flux Kustomization: where it sits, what it applies, what it waits for. */
+export interface FluxUnit {
+  ref: Ref;
+  /** spec.path as written, e.g. "./gitops/infrastructure/controllers". */
+  path: string;
+  dependsOn: Ref[];
+  sourceRef: { kind: string } & Ref;
+  serviceAccountName?: string;
+  /** The Kustomization object itself (undefined for the entry, which the bootstrap creates). */
+  object?: KubeObject;
+  /** What `kubectl kustomize <path>` gives, or the error when it fails. */
+  objects: KubeObject[];
+  renderError?: string;
+}
+
+export interface HelmReleaseInfo {
+  ref: Ref;
+  /** The Flux Kustomization that applies it. */
+  unit: Ref;
+  object: KubeObject;
+  releaseName: string;
+  /** Where the release's objects go (targetNamespace, else the HelmRelease's namespace). */
+  releaseNamespace: string;
+  dependsOn: Ref[];
+  serviceAccountName?: string;
+  values: Record<string, unknown>;
+  /** "GitRepository flux-system/korthweb ./helm/orthanc", "HelmRepository flux-system/istio gateway", "OCIRepository flux-system/postgresql". */
+  chart: { sourceKind: string; source: Ref; chart?: string; version?: string };
+}
+
+export interface Tenant {
+  name: string;
+  /** Namespaces labelled korthweb/tenant=<name>. */
+  namespaces: string[];
+  /** The tenant's Flux Kustomization (it lives in one of the tenant's namespaces). */
+  unit?: FluxUnit;
+  /** Every object of the tenant: its Namespaces and all objects in them. */
+  objects: KubeObject[];
+  releases: HelmReleaseInfo[];
+}
+
+export interface FluxTree {
+  root: string;
+  clusterPath: string;
+  /** Entry first, then in the order they were found. */
+  units: FluxUnit[];
+  releases: HelmReleaseInfo[];
+  tenants: Tenant[];
+  /** Every object any unit applies. */
+  objects: KubeObject[];
+}
+
+/** The value as a plain object ({} when it is not one): for reading YAML safely. */
+export const record = (value: unknown): Record<string, unknown> =>
+  value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+export const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+function refsOf(list: unknown, defaultNamespace: string): Ref[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((item) => ({ name: String(record(item).name ?? ""), namespace: text(record(item).namespace) ?? defaultNamespace }));
+}
+
+/** The folder a Flux path points at, inside the checkout ("./gitops/x" → <root>/gitops/x). */
+export function folderOf(root: string, path: string): string {
+  return join(root, normalize(path.replace(/^\.\//, "")));
+}
+
+async function kustomize(root: string, path: string): Promise<{ objects: KubeObject[]; error?: string }> {
+  const dir = folderOf(root, path);
+  if (!existsSync(dir)) return { objects: [], error: `folder ${path} does not exist` };
+  const result = await run(requireToolPath("kubectl"), ["kustomize", dir], { silent: true, allowFailure: true });
+  if (result.exitCode !== 0) return { objects: [], error: result.stderr.trim().split("\n").slice(-3).join(" ") };
+  return { objects: parseManifests(result.stdout, `${path} (kustomize)`).map((item) => item.object) };
+}
+
+function unitFrom(object: KubeObject): Omit<FluxUnit, "objects"> {
+  const spec = record(object.spec);
+  const namespace = namespaceOf(object);
+  const source = record(spec.sourceRef);
+  return {
+    ref: { name: nameOf(object), namespace },
+    path: text(spec.path) ?? "./",
+    dependsOn: refsOf(spec.dependsOn, namespace),
+    sourceRef: { kind: String(source.kind ?? ""), name: String(source.name ?? ""), namespace: text(source.namespace) ?? namespace },
+    serviceAccountName: text(spec.serviceAccountName),
+    object,
+  };
+}
+
+function releaseFrom(object: KubeObject, unit: Ref): HelmReleaseInfo {
+  const spec = record(object.spec);
+  const namespace = namespaceOf(object);
+  const chartSpec = record(record(spec.chart).spec);
+  const chartRef = record(spec.chartRef);
+  const source = Object.keys(chartRef).length > 0 ? chartRef : record(chartSpec.sourceRef);
+  return {
+    ref: { name: nameOf(object), namespace },
+    unit,
+    object,
+    releaseName: text(spec.releaseName) ?? nameOf(object),
+    releaseNamespace: text(spec.targetNamespace) ?? namespace,
+    dependsOn: refsOf(spec.dependsOn, namespace),
+    serviceAccountName: text(spec.serviceAccountName),
+    values: record(spec.values),
+    chart: {
+      sourceKind: String(source.kind ?? ""),
+      source: { name: String(source.name ?? ""), namespace: text(source.namespace) ?? namespace },
+      chart: text(chartSpec.chart),
+      version: text(chartSpec.version),
+    },
+  };
+}
+
+/** Render the tree that `clusterPath` (relative to `root`) starts. Kustomizations that point elsewhere than our GitRepository are listed but not followed. */
+export async function renderFluxTree(root: string, clusterPath = defaultClusterPath): Promise<FluxTree> {
+  const entry: Omit<FluxUnit, "objects"> = {
+    ref: { name: bootstrap.entryKustomization, namespace: bootstrap.namespace },
+    path: clusterPath,
+    dependsOn: [],
+    sourceRef: { kind: "GitRepository", name: bootstrap.gitRepository, namespace: bootstrap.namespace },
+  };
+  const units: FluxUnit[] = [];
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    if (seen.has(refId(next.ref))) continue;
+    seen.add(refId(next.ref));
+    const fromOurSource = next.sourceRef.kind === "GitRepository" && refId(next.sourceRef) === `${bootstrap.namespace}/${bootstrap.gitRepository}`;
+    const rendered = fromOurSource ? await kustomize(root, next.path) : { objects: [], error: `source ${next.sourceRef.kind} ${refId(next.sourceRef)} is not this repository` };
+    const unit: FluxUnit = { ...next, objects: rendered.objects, ...(rendered.error ? { renderError: rendered.error } : {}) };
+    units.push(unit);
+    for (const object of rendered.objects.filter(isFluxKustomization)) queue.push(unitFrom(object));
+  }
+  const releases = units.flatMap((unit) => unit.objects.filter(isHelmRelease).map((object) => releaseFrom(object, unit.ref)));
+  const objects = units.flatMap((unit) => unit.objects);
+  return { root, clusterPath, units, releases, objects, tenants: tenantsOf(units, releases, objects) };
+}
+
+function tenantsOf(units: FluxUnit[], releases: HelmReleaseInfo[], objects: KubeObject[]): Tenant[] {
+  const byName = new Map<string, string[]>();
+  for (const object of objects) {
+    if (object.apiVersion !== "v1" || object.kind !== "Namespace") continue;
+    const tenant = text(record(object.metadata?.labels)[tenantLabel]);
+    if (tenant) byName.set(tenant, [...(byName.get(tenant) ?? []), nameOf(object)]);
+  }
+  return [...byName.entries()].map(([name, namespaces]) => {
+    const inTenant = (o: KubeObject) => namespaces.includes(namespaceOf(o)) || (o.kind === "Namespace" && namespaces.includes(nameOf(o)));
+    return {
+      name,
+      namespaces,
+      unit: units.find((unit) => namespaces.includes(unit.ref.namespace)),
+      objects: objects.filter(inTenant),
+      releases: releases.filter((release) => namespaces.includes(release.ref.namespace)),
+    };
+  });
+}
+
+const cache = new Map<string, Promise<FluxTree>>();
+
+/** renderFluxTree, once per process for the same checkout and path (tasks in one sequence share it). */
+export function loadFluxTree(root: string, clusterPath = defaultClusterPath): Promise<FluxTree> {
+  const key = `${root}\0${clusterPath}`;
+  let tree = cache.get(key);
+  if (!tree) {
+    tree = renderFluxTree(root, clusterPath);
+    cache.set(key, tree);
+  }
+  return tree;
+}
+
+/** Flux Kustomizations in an order where each comes after what it depends on (cycles: left in place; checks report them). */
+export function dependencyOrder<T extends { ref: Ref; dependsOn: Ref[] }>(items: readonly T[]): T[] {
+  const byId = new Map(items.map((item) => [refId(item.ref), item]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const out: T[] = [];
+  const visit = (item: T) => {
+    const id = refId(item.ref);
+    if (done.has(id) || visiting.has(id)) return;
+    visiting.add(id);
+    for (const dependency of item.dependsOn) {
+      const target = byId.get(refId(dependency));
+      if (target) visit(target);
+    }
+    visiting.delete(id);
+    done.add(id);
+    out.push(item);
+  };
+  items.forEach(visit);
+  return out;
+}
+
+/** What a tenant's users reach: hostnames and where the gateway, certificate and login live. */
+export interface TenantEndpoints {
+  tenant: string;
+  web: string;
+  dicom: string;
+  /** Orthanc's namespace and release. */
+  namespace: string;
+  release: string;
+  gateway: { namespace: string; service: string };
+  /** Secret with tls.crt, tls.key and ca.crt, in the gateway's namespace. */
+  tlsSecret: Ref;
+  credentialsSecret: Ref;
+}
+
+/** The tenant's Orthanc release: the HelmRelease of ./helm/orthanc. */
+export const orthancRelease = (tenant: Tenant) => tenant.releases.find((release) => release.chart.chart === "./helm/orthanc");
+
+/** Where the Orthanc chart's values put things (its defaults mirrored: domain, <release>-tls, orthanc-admin). */
+export function tenantEndpoints(tenant: Tenant): TenantEndpoints | undefined {
+  const release = orthancRelease(tenant);
+  if (!release) return undefined;
+  const values = release.values;
+  const domain = text(values.domain) ?? "korthweb.test";
+  const hostnames = record(values.hostnames);
+  const istio = record(record(values.ingress).istio);
+  const gatewayNamespace = text(istio.gatewayNamespace) ?? "istio-ingress";
+  return {
+    tenant: tenant.name,
+    web: text(hostnames.web) || `web.${domain}`,
+    dicom: text(hostnames.dicom) || `dicom.${domain}`,
+    namespace: release.releaseNamespace,
+    release: release.releaseName,
+    gateway: { namespace: gatewayNamespace, service: text(istio.gatewayService) ?? "istio-ingress" },
+    tlsSecret: { namespace: gatewayNamespace, name: text(record(values.tls).secretName) || `${release.releaseName}-tls` },
+    credentialsSecret: { namespace: release.releaseNamespace, name: text(record(values.auth).existingSecret) ?? "orthanc-admin" },
+  };
+}

@@ -1,0 +1,198 @@
+// `make gitops-uninstall`: remove what Flux deployed, in the reverse order of
+// the install, so that each Flux Kustomization cleans up after itself while
+// its service account and the controllers still exist:
+//   stop syncing → tenants → shared infrastructure → the entry and the source → Flux.
+// The tenants' namespaces (database volumes, the Secrets made at install) stay
+// unless --purge (PURGE=1). CRDs of Istio and cert-manager stay (Helm never
+// deletes CRDs; other workloads may use them).
+import { TaskError } from "../lib/errors.ts";
+import type { Kube } from "../lib/kube.ts";
+import { log, style } from "../lib/log.ts";
+import { preflight } from "../lib/preflight.ts";
+import { pins } from "../lib/settings.ts";
+import { main, type Task, type TaskContext } from "../lib/task.ts";
+import { gitopsTree } from "./context.ts";
+import { fluxResources } from "./flux.ts";
+import { pathFlag } from "./options.ts";
+import { bootstrap, dependencyOrder, refId, tenantLabel, type Ref } from "./tree.ts";
+
+const purging = (ctx: TaskContext) => ctx.flags.purge === true || process.env.PURGE === "1";
+const entryRef: Ref = { name: bootstrap.entryKustomization, namespace: bootstrap.namespace };
+
+/** One entry of a Flux Kustomization's inventory ("<namespace>_<name>_<group>_<kind>"). */
+export interface InventoryItem {
+  namespace: string;
+  name: string;
+  group: string;
+  kind: string;
+}
+
+export function parseInventory(object: unknown): InventoryItem[] {
+  const entries = (object as { status?: { inventory?: { entries?: { id?: string }[] } } } | undefined)?.status?.inventory?.entries ?? [];
+  return entries.flatMap((entry) => {
+    const parts = (entry.id ?? "").split("_");
+    if (parts.length !== 4) return [];
+    const [namespace, name, group, kind] = parts as [string, string, string, string];
+    return [{ namespace, name, group, kind }];
+  });
+}
+
+const resourceOf = (item: InventoryItem) => `${item.kind.toLowerCase()}${item.group ? `.${item.group}` : ""}`;
+const isFluxKustomization = (item: InventoryItem) => item.group === "kustomize.toolkit.fluxcd.io" && item.kind === "Kustomization";
+
+/** Delete and wait until it is gone (finalizers done), within the timeout; absent objects are fine. */
+async function deleteAndWait(ctx: TaskContext, resource: string, ref: { name: string; namespace?: string }): Promise<void> {
+  const where = ref.namespace ? ["-n", ref.namespace] : [];
+  const args = ["delete", resource, ref.name, ...where, "--ignore-not-found", "--wait=true", `--timeout=${ctx.settings.timeoutSeconds}s`];
+  if (ctx.dryRun) {
+    log.info(`${style.yellow("[dry-run]")} would run: kubectl ${args.join(" ")}`);
+    return;
+  }
+  const result = await ctx.kube.kubectl(args, { allowFailure: true });
+  if (result.exitCode !== 0) {
+    throw new TaskError(`could not delete ${resource.split(".")[0]} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}: ${result.stderr.trim().split("\n").slice(-1)[0] ?? ""}`, {
+      code: "timeout",
+      hint: `see what holds it: kubectl ${ref.namespace ? `-n ${ref.namespace} ` : ""}describe ${resource} ${ref.name} (Flux finalizers wait for their cleanup), then re-run`,
+    });
+  }
+  log.ok(`${resource.split(".")[0]} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} removed`);
+}
+
+/** The Flux Kustomizations the entry applied (from its inventory), or the local tree's when the entry is gone. */
+async function deployedUnits(ctx: TaskContext): Promise<Ref[]> {
+  const entry = await ctx.kube.get(fluxResources.kustomization, entryRef.name, entryRef.namespace);
+  const fromInventory = parseInventory(entry).filter(isFluxKustomization).map((item) => ({ name: item.name, namespace: item.namespace }));
+  const tree = await gitopsTree(ctx);
+  const inTreeOrder = dependencyOrder(tree.units).map((unit) => unit.ref).filter((ref) => refId(ref) !== refId(entryRef));
+  if (!entry) return inTreeOrder;
+  // Dependency order where the tree knows the unit; others (renamed since) first, as leaves.
+  const known = inTreeOrder.filter((ref) => fromInventory.some((item) => refId(item) === refId(ref)));
+  const unknown = fromInventory.filter((item) => !inTreeOrder.some((ref) => refId(ref) === refId(item)));
+  return [...unknown, ...known];
+}
+
+const checks: Task = {
+  id: "gitops/uninstall",
+  title: "Preflight: tools, kube context, cluster version",
+  summary: "Checks kubectl and the cluster before removing anything.",
+  flags: {
+    ...pathFlag,
+    purge: { type: "boolean", description: "also delete the tenants' namespaces: database volumes and the Secrets made at install [env PURGE=1]" },
+    "keep-flux": { type: "boolean", description: "leave the Flux controllers installed" },
+  },
+  run: async (ctx) => {
+    await preflight(ctx.kube, { tools: [{ name: "kubectl", minimum: pins.minKubectl }] });
+  },
+};
+
+const stopSync: Task = {
+  id: "gitops/uninstall",
+  title: "Stop syncing from Git",
+  summary: `Suspends Kustomization ${refId(entryRef)} so Flux does not re-create what the next steps remove.`,
+  run: async (ctx) => {
+    const args = ["patch", fluxResources.kustomization, entryRef.name, "-n", entryRef.namespace, "--type", "merge", "-p", '{"spec":{"suspend":true}}'];
+    if (ctx.dryRun) return log.info(`${style.yellow("[dry-run]")} would run: kubectl ${args.join(" ")}`);
+    if (!(await ctx.kube.get(fluxResources.kustomization, entryRef.name, entryRef.namespace))) return log.info(`Kustomization ${refId(entryRef)} is not there: nothing syncs`);
+    await ctx.kube.kubectl(args, { silent: true });
+    log.ok(`Kustomization ${refId(entryRef)} suspended`);
+  },
+};
+
+const tenants: Task = {
+  id: "gitops/uninstall",
+  title: "Remove the tenants' workloads",
+  summary: "Deletes each tenant's Flux Kustomization; Flux then uninstalls its gateway, PostgreSQL and Orthanc releases as the tenant's account. Namespaces and volumes stay.",
+  run: async (ctx) => {
+    for (const ref of (await deployedUnits(ctx)).filter((unit) => unit.namespace !== bootstrap.namespace)) await deleteAndWait(ctx, fluxResources.kustomization, ref);
+  },
+};
+
+const infrastructure: Task = {
+  id: "gitops/uninstall",
+  title: "Remove the shared infrastructure",
+  summary: "Deletes the infrastructure Kustomizations, configs before controllers; Flux uninstalls Kiali, monitoring, cert-manager and Istio and deletes their namespaces.",
+  run: async (ctx) => {
+    const units = (await deployedUnits(ctx)).filter((unit) => unit.namespace === bootstrap.namespace);
+    for (const ref of [...units].reverse()) await deleteAndWait(ctx, fluxResources.kustomization, ref);
+  },
+};
+
+/** Remaining objects the entry applied (namespaces, service accounts, bindings), tenant namespaces excepted unless purging. */
+async function removeEntryLeftovers(ctx: TaskContext, kube: Kube): Promise<string[]> {
+  const entry = await kube.get(fluxResources.kustomization, entryRef.name, entryRef.namespace);
+  const kept: string[] = [];
+  for (const item of parseInventory(entry).filter((i) => !isFluxKustomization(i)).reverse()) {
+    if (item.kind === "Namespace" && item.group === "") {
+      const namespace = await kube.get<{ metadata?: { labels?: Record<string, string> } }>("namespace", item.name);
+      if (namespace?.metadata?.labels?.[tenantLabel] && !purging(ctx)) {
+        kept.push(item.name);
+        continue;
+      }
+    }
+    await deleteAndWait(ctx, resourceOf(item), { name: item.name, ...(item.namespace ? { namespace: item.namespace } : {}) });
+  }
+  return kept;
+}
+
+const entry: Task = {
+  id: "gitops/uninstall",
+  title: "Remove the entry Kustomization and the Git source",
+  summary: `Deletes what ${refId(entryRef)} applied itself (tenant service accounts and bindings; tenant namespaces only with --purge), then it and the GitRepository.`,
+  run: async (ctx) => {
+    if (ctx.dryRun) {
+      const tree = await gitopsTree(ctx);
+      log.info(`${style.yellow("[dry-run]")} would delete the objects ${refId(entryRef)} applied (from its inventory), keeping the namespaces of ${tree.tenants.map((t) => t.name).join(", ")} unless --purge`);
+    } else {
+      const kept = await removeEntryLeftovers(ctx, ctx.kube);
+      if (kept.length > 0) log.info(`kept: namespaces ${kept.join(", ")} (database volumes, Secrets); --purge (PURGE=1) deletes them`);
+    }
+    await deleteAndWait(ctx, fluxResources.kustomization, entryRef);
+    await deleteAndWait(ctx, fluxResources.gitRepository, { name: bootstrap.gitRepository, namespace: bootstrap.namespace });
+  },
+};
+
+const flux: Task = {
+  id: "gitops/uninstall",
+  title: "Remove Flux",
+  summary: "Deletes the Flux controllers, their namespace, cluster roles and CRDs (skipped with --keep-flux, or while Flux objects remain).",
+  run: async (ctx) => {
+    if (ctx.flags["keep-flux"] === true) return log.info("kept: the Flux controllers (--keep-flux)");
+    const remaining = [
+      ...(await ctx.kube.list(fluxResources.kustomization)),
+      ...(await ctx.kube.list(fluxResources.helmRelease)),
+    ];
+    if (remaining.length > 0) {
+      log.warn(`${remaining.length} Flux Kustomizations/HelmReleases remain (not from this tree?): Flux stays so their finalizers can run`);
+      return;
+    }
+    const selector = "app.kubernetes.io/part-of=flux";
+    for (const args of [
+      ["delete", "namespace", bootstrap.namespace, "--ignore-not-found", "--wait=true", `--timeout=${ctx.settings.timeoutSeconds}s`],
+      ["delete", "customresourcedefinitions,clusterroles,clusterrolebindings", "-l", selector, "--ignore-not-found"],
+    ]) {
+      if (ctx.dryRun) log.info(`${style.yellow("[dry-run]")} would run: kubectl ${args.join(" ")}`);
+      else await ctx.kube.kubectl(args);
+    }
+    if (!ctx.dryRun) log.ok(`Flux removed`);
+  },
+};
+
+const purge: Task = {
+  id: "gitops/uninstall",
+  title: "Tenants' data: kept, or deleted with --purge",
+  summary: "With --purge (PURGE=1), deletes the tenants' namespaces that are still there: PostgreSQL volumes and the credential Secrets go with them.",
+  run: async (ctx) => {
+    const tree = await gitopsTree(ctx);
+    const namespaces = tree.tenants.flatMap((tenant) => tenant.namespaces);
+    if (!purging(ctx)) {
+      log.info(`kept: namespaces ${namespaces.join(", ")} if present (database volumes, Secrets); delete them with PURGE=1`);
+      return;
+    }
+    for (const namespace of namespaces) await deleteAndWait(ctx, "namespace", { name: namespace });
+    log.ok("the gitops approach is uninstalled, data included");
+  },
+};
+
+export const uninstallSteps = [checks, stopSync, tenants, infrastructure, entry, flux, purge];
+
+if (import.meta.main) await main("gitops-uninstall", uninstallSteps);
