@@ -1,0 +1,54 @@
+// Chart sources and versions in gitops/ equal the pins in tasks/lib/settings.ts
+// (OCIRepository where upstream publishes OCI charts, HelmRepository for
+// Istio and Kiali), and the tenants' PostgreSQL matches helm/postgresql.values.yaml.
+import { describe, expect, it } from "vitest";
+import { checkPins, formatProblem } from "../../tasks/gitops/checks.ts";
+import { loadFluxTree, renderFluxTree } from "../../tasks/gitops/tree.ts";
+import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
+import { pins } from "../../tasks/lib/settings.ts";
+import { useCheckoutCopies } from "./copy.ts";
+
+const copy = useCheckoutCopies();
+const postgresqlValues = (root: string) => `${root}/helm/postgresql.values.yaml`;
+
+describe("pins", () => {
+  it("every source and chart version in the tree is the pinned one", async () => {
+    const tree = await loadFluxTree(repoRoot);
+    expect(checkPins(tree, fromRoot("helm", "postgresql.values.yaml")).map(formatProblem)).toEqual([]);
+    const source = (kind: string, name: string) => tree.objects.find((o) => o.kind === kind && o.metadata?.name === name)?.spec as Record<string, unknown>;
+    expect(source("HelmRepository", "istio")).toMatchObject({ url: pins.istio.repo });
+    expect(source("HelmRepository", "kiali")).toMatchObject({ url: pins.kialiOperatorChart.repo });
+    expect(source("OCIRepository", "cert-manager")).toMatchObject({ url: pins.certManagerChart.chart, ref: { tag: pins.certManagerChart.version } });
+    expect(source("OCIRepository", "kube-prometheus-stack")).toMatchObject({ url: pins.kubePrometheusStackChart.chart, ref: { tag: pins.kubePrometheusStackChart.version } });
+    expect(source("OCIRepository", "postgresql")).toMatchObject({ url: pins.postgresqlChart.chart, ref: { tag: pins.postgresqlChart.version } });
+    const versions = Object.fromEntries(tree.releases.filter((r) => r.chart.version).map((r) => [r.ref.name, r.chart.version]));
+    expect(versions).toEqual({
+      "istio-base": pins.istio.version,
+      "istio-cni": pins.istio.version,
+      istiod: pins.istio.version,
+      "kiali-operator": pins.kialiOperatorChart.version,
+      gateway: pins.istio.version,
+    });
+    // OCI charts are referenced through chartRef, never a HelmRepository of type oci.
+    for (const release of tree.releases.filter((r) => r.chart.sourceKind === "OCIRepository")) expect(release.object.spec).toHaveProperty("chartRef");
+  });
+
+  it("reports a source tag, a chart version or a URL off its pin", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/infrastructure/controllers/sources.yaml", "tag: v1.21.3", "tag: v1.21.2");
+    checkout.edit("gitops/infrastructure/controllers/istio.yaml", "      chart: istiod\n      version: 1.30.5", "      chart: istiod\n      version: 1.30.4");
+    checkout.edit("gitops/infrastructure/controllers/sources.yaml", "url: https://kiali.org/helm-charts", "url: https://example.org/helm-charts");
+    const problems = checkPins(await renderFluxTree(checkout.root)).map(formatProblem);
+    expect(problems).toContain('[pins] OCIRepository flux-system/cert-manager: ref {"tag":"v1.21.2"} must be exactly {tag: v1.21.3} (pins.certManagerChart)');
+    expect(problems).toContain("[pins] HelmRelease istio-system/istiod: chart istiod version 1.30.4 is not 1.30.5 (pins.istio)");
+    expect(problems).toContain("[pins] HelmRepository flux-system/kiali: url https://example.org/helm-charts is not a chart source pinned in tasks/lib/settings.ts");
+    expect(problems).toContain("[pins] pins.kialiOperatorChart: no HelmRepository for https://kiali.org/helm-charts in the tree");
+  });
+
+  it("reports a tenant PostgreSQL that drifts from helm/postgresql.values.yaml", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/workload/postgresql.yaml", "tag: 17.6.0-debian-12-r4", "tag: 17.6.0-debian-12-r5");
+    const problems = checkPins(await renderFluxTree(checkout.root), postgresqlValues(checkout.root)).map(formatProblem);
+    expect(problems).toContain('[pins] HelmRelease bhc/postgresql: values.image.tag is "17.6.0-debian-12-r5", but helm/postgresql.values.yaml says "17.6.0-debian-12-r4"');
+  });
+});

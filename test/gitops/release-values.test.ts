@@ -1,0 +1,78 @@
+// The tenants' Orthanc values live inline in gitops/ HelmReleases, so the
+// validator's run over helm/orthanc/ci/*.yaml does not see them: here each
+// tenant's values go through the chart (helm template, then the release's
+// post-renderers, as helm-controller does) and the result through the validator.
+import { beforeAll, describe, expect, it } from "vitest";
+import { renderGitRelease, renderTenantReleases, type ReleaseRender } from "../../tasks/gitops/release-render.ts";
+import { loadFluxTree, orthancRelease, renderFluxTree, type FluxTree } from "../../tasks/gitops/tree.ts";
+import type { KubeObject } from "../../tasks/lib/manifests.ts";
+import { repoRoot } from "../../tasks/lib/paths.ts";
+import { formatFinding } from "../../tasks/validate/finding.ts";
+import { validateObjects } from "../../tasks/validate/validate.ts";
+import { useCheckoutCopies } from "./copy.ts";
+
+const copy = useCheckoutCopies();
+
+describe("each tenant's Orthanc values, rendered by helm/orthanc", () => {
+  let tree: FluxTree;
+  let renders: Map<string, ReleaseRender>;
+  beforeAll(async () => {
+    tree = await loadFluxTree(repoRoot);
+    renders = await renderTenantReleases(tree);
+  });
+
+  it("render for both tenants and are clean under the validator", async () => {
+    expect([...renders.keys()].sort()).toEqual(["bhc", "mhr"]);
+    for (const [tenant, render] of renders) {
+      expect(render.error, tenant).toBeUndefined();
+      expect(render.objects.length, tenant).toBeGreaterThan(10);
+      const findings = await validateObjects(render.objects, { committed: false });
+      expect(findings.map(formatFinding), tenant).toEqual([]);
+    }
+  });
+
+  it("wire Orthanc to the tenant's gateway, certificate, database and Prometheus", () => {
+    for (const [tenant, render] of renders) {
+      const objects = render.objects.map((item) => item.object);
+      const find = (kind: string, name?: string): KubeObject => {
+        const found = objects.find((o) => o.kind === kind && (!name || o.metadata?.name === name));
+        if (!found) throw new Error(`${tenant}: no ${kind} ${name ?? ""}`);
+        return found;
+      };
+      expect(find("Deployment").metadata?.namespace).toBe(tenant);
+      expect(find("Gateway").spec).toMatchObject({
+        selector: { istio: `${tenant}-ingress` },
+        servers: [
+          { port: { number: 443, protocol: "HTTPS" }, hosts: [`web.${tenant}.korthweb.test`], tls: { mode: "SIMPLE", credentialName: "orthanc-tls" } },
+          { port: { number: 11112, protocol: "TLS" }, hosts: ["*"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls" } },
+        ],
+      });
+      expect(find("VirtualService", "orthanc-dicom").spec).toMatchObject({ tcp: [{ route: [{ destination: { host: `orthanc.${tenant}.svc.cluster.local` } }] }] });
+      expect(find("NetworkPolicy").spec).toMatchObject({ ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ values: [`${tenant}-ingress`] }] } }] }, { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] }] });
+      // The post-renderer turns the scrape into mTLS with the certificate of Prometheus's sidecar.
+      expect(find("ServiceMonitor").spec).toMatchObject({ endpoints: [{ scheme: "https", tlsConfig: { certFile: "/etc/prom-certs/cert-chain.pem", keyFile: "/etc/prom-certs/key.pem" } }] });
+      // helm-controller runs no helm test: the chart's test Pod is not rendered.
+      expect(objects.filter((o) => o.kind === "Pod")).toEqual([]);
+    }
+  });
+});
+
+describe("bad tenant values are caught", () => {
+  it("a key the chart's schema does not know fails the render", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "    networkPolicy:\n", "    networkPolicies:\n");
+    const tree = await renderFluxTree(checkout.root);
+    const render = await renderGitRelease(checkout.root, orthancRelease(tree.tenants[0]!)!);
+    expect(render.error).toMatch(/networkPolicies/);
+  });
+
+  it("values that render but break policy are reported by the validator", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "    domain: example.korthweb.test\n", "    domain: example.korthweb.test\n    extraEnv:\n      - name: S3_SECRET_KEY\n        value: hunter2hunter2\n");
+    const tree = await renderFluxTree(checkout.root);
+    const render = await renderGitRelease(checkout.root, orthancRelease(tree.tenants[0]!)!);
+    expect(render.error).toBeUndefined();
+    const findings = (await validateObjects(render.objects, { committed: false })).map(formatFinding);
+    expect(findings.some((line) => line.includes("S3_SECRET_KEY has a literal secret value"))).toBe(true);
+  });
+});
