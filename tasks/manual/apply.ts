@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import type { Kube } from "../lib/kube.ts";
-import { describeObject, parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
+import { parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
 import { log } from "../lib/log.ts";
 import { repoRoot } from "../lib/paths.ts";
 import { waitUntil } from "../lib/wait.ts";
@@ -84,4 +84,3 @@ export function onlyObject(path: string, kind: string): KubeObject {
   return found[0]!;
 }
 
-export const names = (objects: readonly KubeObject[]) => objects.map(describeObject).join(", ");
