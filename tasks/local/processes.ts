@@ -158,8 +158,8 @@ export function listeningAddressesOf(pid: number): string[] {
     .map((socket) => `${socket.address.includes(":") ? `[${socket.address}]` : socket.address}:${socket.port}`);
 }
 
-/** Who listens on a port: "haproxy (pid 1234)", or undefined when we cannot tell. */
-export function portOwner(port: number): string | undefined {
+/** Who listens on a port, or undefined when nobody (or we cannot tell). */
+export function portHolder(port: number): { pid: number; name: string } | undefined {
   const inodes = new Set(listeningSockets().filter((socket) => socket.port === port).map((socket) => socket.inode));
   if (inodes.size === 0) return undefined;
   for (const entry of readdirSync("/proc")) {
@@ -173,10 +173,16 @@ export function portOwner(port: number): string | undefined {
       } catch {
         // gone meanwhile
       }
-      return `${name} (pid ${pid})`;
+      return { pid, name };
     }
   }
   return undefined;
+}
+
+/** "haproxy (pid 1234)", for messages. */
+export function portOwner(port: number): string | undefined {
+  const holder = portHolder(port);
+  return holder ? `${holder.name} (pid ${holder.pid})` : undefined;
 }
 
 /** True when nothing (on any address) keeps us from listening on 127.0.0.1:port. */
@@ -189,9 +195,10 @@ export async function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** Throws a TaskError naming the port, who holds it, and how to pick another. */
-export async function requirePortFree(port: number, purpose: string, hint: string): Promise<void> {
+/** Throws a TaskError naming the port, who holds it, and how to pick another; a port held by `ownPid` counts as free. */
+export async function requirePortFree(port: number, purpose: string, hint: string, ownPid?: number): Promise<void> {
   if (await isPortFree(port)) return;
+  if (ownPid !== undefined && portHolder(port)?.pid === ownPid) return;
   const owner = portOwner(port);
   throw new TaskError(`port ${port} (${purpose}) is already in use${owner ? ` by ${owner}` : ""}`, { code: "usage", hint });
 }

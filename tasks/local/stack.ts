@@ -9,12 +9,12 @@ import { hostnames } from "../lib/settings.ts";
 import { displayPath, localLayout, type LocalLayout } from "./layout.ts";
 import { LocalOrthanc } from "./orthanc.ts";
 import { prepare, type Prepared } from "./prepare.ts";
-import { listeningAddressesOf } from "./processes.ts";
+import { listeningAddressesOf, requirePortFree } from "./processes.ts";
 import { haproxyConfig, LocalProxy, proxyName } from "./proxy.ts";
 import { LocalPostgresql } from "./postgresql.ts";
 import { loadRuntime, type OrthancRuntime } from "./runtime.ts";
 import { writePrivate } from "./secret-store.ts";
-import type { LocalSettings } from "./settings.ts";
+import { portHint, type LocalSettings } from "./settings.ts";
 
 /** What `make smoke --target local` reads (no secrets: it points at the credentials file). */
 export interface LocalTargetFile {
@@ -82,6 +82,9 @@ export async function proxyStep(settings: LocalSettings): Promise<LocalTargetFil
   if (await proxy.isCurrent(config, settings.ports)) {
     log.ok(`${proxyName} already running (pid ${proxy.pid}); reusing it`);
   } else {
+    // Check the new ports before stopping the running proxy, so a bad port leaves the stack as it was.
+    await requirePortFree(settings.ports.https, `HTTPS of ${proxyName}`, portHint("https"), proxy.pid);
+    await requirePortFree(settings.ports.dicom, `DICOM-TLS of ${proxyName}`, portHint("dicom"), proxy.pid);
     if (await proxy.stop()) log.info(`stopped ${proxyName}: its configuration changed`);
     const pid = await proxy.start(config, settings.ports);
     log.ok(`${proxyName} started (pid ${pid}): 127.0.0.1:${settings.ports.https} → Orthanc HTTP, 127.0.0.1:${settings.ports.dicom} → Orthanc DICOM`);

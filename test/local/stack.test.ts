@@ -6,7 +6,7 @@
 // target, and demo-down stops everything. Own folder and ports, so a
 // developer's `make demo` may keep running meanwhile.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +19,7 @@ import { runTasks } from "../../tasks/lib/task.ts";
 import { demoTasks } from "../../tasks/local/demo.ts";
 import { downTask } from "../../tasks/local/down.ts";
 import { localLayout } from "../../tasks/local/layout.ts";
+import { LocalOrthanc } from "../../tasks/local/orthanc.ts";
 import { LocalPostgresql } from "../../tasks/local/postgresql.ts";
 import { isPortFree } from "../../tasks/local/processes.ts";
 import { loadRuntime } from "../../tasks/local/runtime.ts";
@@ -137,6 +138,21 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     const report = await runSmoke({ ...target, calledAet: "NOT-ORTHANC" }, { only: ["dicom-echo", "dicom-store"] });
     expect(checkIds(report, "fail")).toEqual(["dicom-echo", "dicom-store"]);
     expect(causeOf(report, "dicom-echo")).toBe('association rejected: called AE title "NOT-ORTHANC" not recognized (the target checks the called AE title)');
+  }, 60_000);
+
+  it("shows the end of Orthanc's log when it exits during startup", async () => {
+    const settings = loadLocalSettings(defaults, {}, { KORTHWEB_LOCAL_DIR: stackDir });
+    const runtime = loadRuntime(localLayout(stackDir), settings);
+    // A second Orthanc on the same database that cannot bind its DICOM port (80 is privileged; it runs as orthanc).
+    const configText = runtime.configText
+      .replace(`"HttpPort": ${ports.orthancHttp}`, '"HttpPort": 18043')
+      .replace(`"DicomPort": ${ports.orthancDicom}`, '"DicomPort": 80');
+    const broken = { ...runtime, configText, facts: { ...runtime.facts, httpPort: 18043, dicomPort: 80 } };
+    const layout = localLayout(join(dir, "broken"));
+    mkdirSync(layout.orthanc.dir, { recursive: true, mode: 0o755 });
+    chmodSync(layout.root, 0o755);
+    writeFileSync(layout.orthanc.config, configText);
+    await expect(new LocalOrthanc(layout).start(broken, 30_000)).rejects.toThrow(/Orthanc exited during startup; the end of .*orthanc\.log:\n[\s\S]*The TCP port of the DICOM server is privileged or already in use/);
   }, 60_000);
 
   it("make demo-down stops everything, and smoke then says connection refused", async () => {
