@@ -69,7 +69,7 @@ bench: setup ## C-STORE throughput and latency through the TLS terminator and di
 
 .PHONY: local-packages
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
-	$(NODE) tasks/local/install-packages.ts
+	$(NODE) tasks/local/01-packages.ts
 
 # --- manual approach (issue 5; docs/manual.md). ARGS passes flags, e.g. ARGS="--timeout 900"; ISTIO_INSTALLER=istioctl installs Istio with istioctl.
 
