@@ -22,6 +22,10 @@ export const task: Task = {
     `then checks kubectl, the kube context and that the cluster runs Kubernetes ${pins.minKubernetes} or newer. Nothing is changed.`,
   flags: sourceFlags,
   run: async (ctx) => {
+    // Kernel settings the gitops approach does not read: Git holds them per tenant.
+    for (const flag of ["domain", "namespace", "release"]) {
+      if (typeof ctx.flags[flag] === "string") log.warn(`--${flag} is ignored here: each tenant's domain, namespaces and releases are in its folder under gitops/tenants/`);
+    }
     const source = await resolveSourceOptions(ctx.flags, repoRoot);
     log.ok(`Flux will follow ${source.url} branch ${source.branch}, folder ${source.path}`);
     const tree = await loadFluxTree(repoRoot, source.path);
