@@ -16,7 +16,6 @@ import { parseManifests, describeObject, type KubeObject } from "../lib/manifest
 import { fromRoot, repoRoot } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
 import { files, orthancRelease } from "./layout.ts";
-import { prometheusCertDir } from "./mesh.ts";
 
 export const chartDir = fromRoot("helm", "orthanc");
 export const renderCommand = "make manual-render";
@@ -45,31 +44,6 @@ export async function renderChart(valuesFiles: readonly string[] = [files.orthan
   return out;
 }
 
-/**
- * The chart's ServiceMonitor scrapes plain HTTP. Under STRICT mutual TLS only
- * a client with a mesh certificate reaches Orthanc's sidecar, so Prometheus
- * scrapes over HTTPS with the certificate its own sidecar writes to
- * prometheusCertDir (see kube-prometheus-stack.values.yaml). insecureSkipVerify:
- * the peer presents a SPIFFE identity, not a host name; the sidecar on the
- * other side still verifies Prometheus' certificate against the mesh CA.
- * TODO(chart): drop this once helm/orthanc takes metrics.serviceMonitor.scheme
- * and .tlsConfig as values (requested from the chart's owner).
- */
-export function scrapeThroughMesh(serviceMonitor: KubeObject): KubeObject {
-  const copy = structuredClone(serviceMonitor) as KubeObject & { spec: { endpoints: Record<string, unknown>[] } };
-  copy.spec.endpoints = copy.spec.endpoints.map((endpoint) => ({
-    ...endpoint,
-    scheme: "https",
-    tlsConfig: {
-      caFile: `${prometheusCertDir}/root-cert.pem`,
-      certFile: `${prometheusCertDir}/cert-chain.pem`,
-      keyFile: `${prometheusCertDir}/key.pem`,
-      insecureSkipVerify: true,
-    },
-  }));
-  return copy;
-}
-
 const isHook = (object: KubeObject) => {
   const annotations = (object.metadata?.annotations ?? {}) as Record<string, unknown>;
   return "helm.sh/hook" in annotations;
@@ -90,7 +64,7 @@ export function splitByStep(objects: readonly RenderedObject[]): Map<string, Ren
       });
     }
     if (item.object.kind === "Gateway" || item.object.kind === "VirtualService") out.get(files.routing)!.push(item);
-    else if (item.object.kind === "ServiceMonitor") out.get(files.orthancServiceMonitor)!.push({ ...item, object: scrapeThroughMesh(item.object) });
+    else if (item.object.kind === "ServiceMonitor") out.get(files.orthancServiceMonitor)!.push(item);
     else out.get(files.orthanc)!.push(item);
   }
   return out;
@@ -100,7 +74,7 @@ const headers: Record<string, string> = {
   [files.orthanc]: "Step 5: the Orthanc workload (Deployment, Service, configuration, NetworkPolicy, PDB).",
   [files.routing]: "Step 6: routing at the Istio ingress gateway (443 HTTPS, 11112 DICOM over TLS).",
   [files.orthancServiceMonitor]:
-    "Step 8: Prometheus scrapes Orthanc's metrics. Changed after rendering (tasks/manual/render.ts, scrapeThroughMesh):\n# scheme https with the mesh certificate of Prometheus' sidecar, as mutual TLS is STRICT.",
+    "Step 8: Prometheus scrapes Orthanc's metrics over https with the mesh certificate of its sidecar, as mutual TLS is STRICT.",
 };
 
 /** The text of one committed file. */

@@ -4,7 +4,7 @@
 // post-renderers, as helm-controller does) and the result through the validator.
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderGitRelease, renderTenantReleases, type ReleaseRender } from "../../tasks/gitops/release-render.ts";
-import { loadFluxTree, orthancRelease, renderFluxTree, type FluxTree } from "../../tasks/gitops/tree.ts";
+import { loadFluxTree, orthancRelease, record, renderFluxTree, type FluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { formatFinding } from "../../tasks/validate/finding.ts";
@@ -49,11 +49,42 @@ describe("each tenant's Orthanc values, rendered by helm/orthanc", () => {
       });
       expect(find("VirtualService", "orthanc-dicom").spec).toMatchObject({ tcp: [{ route: [{ destination: { host: `orthanc.${tenant}.svc.cluster.local` } }] }] });
       expect(find("NetworkPolicy").spec).toMatchObject({ ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ values: [`${tenant}-ingress`] }] } }] }, { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] }] });
-      // The post-renderer turns the scrape into mTLS with the certificate of Prometheus's sidecar.
+      // The chart's values make the scrape mTLS with the certificate of Prometheus's sidecar.
       expect(find("ServiceMonitor").spec).toMatchObject({ endpoints: [{ scheme: "https", tlsConfig: { certFile: "/etc/prom-certs/cert-chain.pem", keyFile: "/etc/prom-certs/key.pem" } }] });
       // helm-controller runs no helm test: the chart's test Pod is not rendered.
       expect(objects.filter((o) => o.kind === "Pod")).toEqual([]);
     }
+  });
+
+  it("scrape with the certificate files where Prometheus mounts its sidecar's output, set by values alone (no post-renderer)", () => {
+    const monitoring = tree.releases.find((release) => release.releaseName === "kube-prometheus-stack");
+    const spec = record(record(monitoring?.values.prometheus).prometheusSpec);
+    const mounts = (spec.volumeMounts ?? []) as { name: string; mountPath: string }[];
+    const certDir = mounts.find((mount) => mount.name === "istio-certs")?.mountPath.replace(/\/$/, "");
+    expect(certDir).toBe("/etc/prom-certs");
+    for (const [tenant, render] of renders) {
+      const release = orthancRelease(tree.tenants.find((t) => t.name === tenant)!)!;
+      expect(record(release.object.spec).postRenderers, tenant).toBeUndefined();
+      const monitor = render.objects.map((item) => item.object).find((o) => o.kind === "ServiceMonitor") as any;
+      const tls = monitor.spec.endpoints[0].tlsConfig;
+      for (const key of ["caFile", "certFile", "keyFile"]) expect(tls[key].startsWith(`${certDir}/`), `${tenant} ${key}`).toBe(true);
+    }
+  });
+});
+
+describe("post-renderers are applied the way helm-controller applies them", () => {
+  it("a kustomize patch in spec.postRenderers changes the rendered objects", async () => {
+    const checkout = copy();
+    checkout.edit(
+      "gitops/tenants/base/workload/orthanc.yaml",
+      "  upgrade:\n    remediation:\n      retries: 3\n",
+      "  upgrade:\n    remediation:\n      retries: 3\n  postRenderers:\n    - kustomize:\n        patches:\n          - target:\n              kind: ServiceMonitor\n            patch: |\n              - op: replace\n                path: /spec/endpoints/0/interval\n                value: 15s\n",
+    );
+    const tree = await renderFluxTree(checkout.root);
+    const render = await renderGitRelease(checkout.root, orthancRelease(tree.tenants[0]!)!);
+    expect(render.error).toBeUndefined();
+    const monitor = render.objects.map((item) => item.object).find((o) => o.kind === "ServiceMonitor") as any;
+    expect(monitor.spec.endpoints[0].interval).toBe("15s");
   });
 });
 

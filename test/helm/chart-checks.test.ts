@@ -74,6 +74,10 @@ describe("helm/orthanc refuses malformed values, naming the field", () => {
     ["a port out of range", { database: { port: 70000 } }, "at '/database/port'"],
     ["a domain that is not a DNS name", { domain: "Not A Domain" }, "at '/domain'"],
     ["an sslMode the plugin cannot do", { database: { sslMode: "verify-full" } }, "at '/database/sslMode'"],
+    ["a scrape scheme other than http or https", { metrics: { serviceMonitor: { scheme: "ftp" } } }, "at '/metrics/serviceMonitor/scheme': value must be one of 'http', 'https'"],
+    ["a scrape TLS key prometheus-operator does not know", { metrics: { serviceMonitor: { scheme: "https", tlsConfig: { cafile: "/ca.pem" } } } }, "at '/metrics/serviceMonitor/tlsConfig': additional properties 'cafile' not allowed"],
+    ["a client certificate without its key", { metrics: { serviceMonitor: { scheme: "https", tlsConfig: { certFile: "/cert.pem" } } } }, "properties 'keyFile' required, if 'certFile' exists"],
+    ["insecureSkipVerify as a string", { metrics: { serviceMonitor: { scheme: "https", tlsConfig: { insecureSkipVerify: "skip" } } } }, "at '/metrics/serviceMonitor/tlsConfig/insecureSkipVerify': got string, want boolean"],
   ];
   it.each(cases)("%s", async (_label, values, message) => {
     const result = await renderRaw({ values });
@@ -87,6 +91,7 @@ describe("helm/orthanc refuses malformed values, naming the field", () => {
     ["istio without a Gateway to attach to", { ingress: { provider: "istio", istio: { createGateway: false } } }, "ingress.istio.existingGateway: required"],
     ["HPA minimum above maximum", { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, "autoscaling.minReplicas: must not exceed"],
     ["renewal window longer than the validity", { tls: { generate: { validityDays: 10, renewBeforeDays: 30 } } }, "tls.generate.renewBeforeDays"],
+    ["scrape TLS settings on a plain-HTTP scrape", { metrics: { serviceMonitor: { enabled: true, tlsConfig: { caFile: "/ca.pem" } } } }, "metrics.serviceMonitor.tlsConfig: only used with metrics.serviceMonitor.scheme https"],
   ];
   it.each(templateCases)("%s", async (_label, values, message) => {
     const result = await renderRaw({ values });

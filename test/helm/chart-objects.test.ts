@@ -222,7 +222,16 @@ describe("helm/orthanc values sets", () => {
       expect(as(find(objects, kind, name).spec).tls.options).toEqual({ name: "orthanc-tls13", namespace: "orthanc" });
     }
     const monitor = as(find(objects, "ServiceMonitor", "orthanc").spec).endpoints[0];
-    expect(monitor).toMatchObject({ port: "http-web", path: "/tools/metrics-prometheus", basicAuth: { password: { name: "orthanc-admin", key: "password" } } });
+    expect(monitor).toMatchObject({ port: "http-web", path: "/tools/metrics-prometheus", scheme: "http", basicAuth: { password: { name: "orthanc-admin", key: "password" } } });
+    expect(monitor.tlsConfig).toBeUndefined();
+  });
+
+  it("scrape through STRICT mTLS: scheme https and the tlsConfig given, copied into the endpoint as is", async () => {
+    const tlsConfig = { caFile: "/etc/prom-certs/root-cert.pem", certFile: "/etc/prom-certs/cert-chain.pem", keyFile: "/etc/prom-certs/key.pem", insecureSkipVerify: true };
+    const monitor = as(find(await render({ valuesFiles: ["helm/orthanc/ci/istio-cert-manager.yaml"] }), "ServiceMonitor", "orthanc").spec).endpoints[0];
+    expect(monitor).toMatchObject({ port: "http-web", scheme: "https", tlsConfig });
+    const named = as(find(await render({ values: { metrics: { serviceMonitor: { enabled: true, scheme: "https", tlsConfig: { serverName: "orthanc.pacs.svc" } } } } }), "ServiceMonitor", "orthanc").spec).endpoints[0];
+    expect(named).toMatchObject({ scheme: "https", tlsConfig: { serverName: "orthanc.pacs.svc" } });
   });
 
   it("one replica: no PDB, no spreading", async () => {

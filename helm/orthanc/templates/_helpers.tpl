@@ -180,6 +180,9 @@ Fail early on values that would render a broken deployment, naming the value.
 {{- if and (eq .Values.ingress.provider "istio") (not .Values.ingress.istio.createGateway) (not .Values.ingress.istio.existingGateway) -}}
 {{- fail "ingress.istio.existingGateway: required (namespace/name) when ingress.istio.createGateway is false" -}}
 {{- end -}}
+{{- if and .Values.metrics.serviceMonitor.tlsConfig (ne .Values.metrics.serviceMonitor.scheme "https") -}}
+{{- fail "metrics.serviceMonitor.tlsConfig: only used with metrics.serviceMonitor.scheme https (set it, or remove tlsConfig)" -}}
+{{- end -}}
 {{- if ge (int .Values.tls.generate.renewBeforeDays) (int .Values.tls.generate.validityDays) -}}
 {{- fail "tls.generate.renewBeforeDays: must be less than tls.generate.validityDays" -}}
 {{- end -}}
