@@ -21,19 +21,25 @@ export function isBuilt(name: GoToolName): boolean {
   return existsSync(join(toolsBinDir, name)) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === `${pin.package}@${pin.version}`;
 }
 
+/** The Go toolchain: go on PATH, else the usual /usr/local/go install. */
+export function requireGo(purpose: string): string {
+  const go = findTool("go") ?? (existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
+  if (!go) {
+    throw new TaskError(`${purpose} needs the Go toolchain, which is not on PATH`, {
+      code: "missingTool",
+      hint: "install Go ≥ 1.26 (https://go.dev/dl or your distribution), then re-run",
+    });
+  }
+  return go;
+}
+
 export async function buildGoTool(name: GoToolName): Promise<void> {
   const pin = pins.goTools[name];
   if (isBuilt(name)) {
     log.ok(`${name} ${pin.stamp} in .tools/bin (already built from ${pin.package}@${pin.version})`);
     return;
   }
-  const go = findTool("go") ?? (existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
-  if (!go) {
-    throw new TaskError(`building ${name} needs the Go toolchain, which is not on PATH`, {
-      code: "missingTool",
-      hint: "install Go ≥ 1.26 (https://go.dev/dl or your distribution), then re-run",
-    });
-  }
+  const go = requireGo(`building ${name}`);
   mkdirSync(toolsBinDir, { recursive: true });
   const line = progress(`building ${name} from ${pin.package}@${pin.version} (first time: several minutes)`);
   try {
