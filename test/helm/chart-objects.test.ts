@@ -260,6 +260,13 @@ describe("helm/orthanc values sets", () => {
     const policy = as(find(objects, "NetworkPolicy", "orthanc").spec);
     expect(policy.ingress[0].from[0].namespaceSelector.matchExpressions[0].values).toEqual(["bhc-ingress"]);
     expect(policy.egress.at(-1)).toEqual({ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } } }], ports: [{ port: 15012, protocol: "TCP" }] });
+    // Monitoring reaches Orthanc and its sidecar's metrics (Envoy stats 15090, merged 15020) for Kiali and Istio's dashboards.
+    expect(policy.ingress[1]).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+      ports: [{ port: 8042, protocol: "TCP" }, { port: 15090, protocol: "TCP" }, { port: 15020, protocol: "TCP" }],
+    });
+    // Only the monitoring namespace: the gateway's rule keeps the application ports alone.
+    expect(policy.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([8042, 4242]);
     // No CA known at render time for this set: the test says so instead of pretending.
     expect(as(find(objects, "Pod", "orthanc-test").spec).containers[0].args).toContain("--insecure");
   });

@@ -48,6 +48,14 @@ describe("Prometheus", () => {
     for (const file of ["caFile", "certFile", "keyFile"]) expect(monitor.spec.endpoints[0].tlsConfig[file].startsWith(`${prometheusCertDir}/`)).toBe(true);
   });
 
+  it("reaches Orthanc's sidecar metrics: the chart's NetworkPolicy admits the monitoring namespace on the PodMonitor's port", () => {
+    const envoy = named(objects, "PodMonitor", "envoy-stats", namespaces.monitoring);
+    expect(envoy.spec.podMetricsEndpoints[0].port).toBe("http-envoy-prom"); // Istio's name for 15090 on every proxy
+    const policy = named(objects, "NetworkPolicy", "orthanc", namespaces.app);
+    const fromMonitoring = policy.spec.ingress.find((rule: any) => rule.from[0].namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"] === namespaces.monitoring);
+    expect(fromMonitoring.ports.map((p: any) => p.port)).toEqual([8042, 15090, 15020]);
+  });
+
   it("runs as the service account the authorization policy allows", () => {
     expect(kps.prometheus.serviceAccount.name).toBe(meshWorkloads.prometheus.serviceAccount);
   });
