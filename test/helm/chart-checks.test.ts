@@ -89,6 +89,7 @@ describe("helm/orthanc refuses malformed values, naming the field", () => {
     ["existingSecret mode without a Secret name", { tls: { mode: "existingSecret" } }, "tls.secretName: required when tls.mode is existingSecret"],
     ["certManager mode without an issuer", { tls: { mode: "certManager" } }, "tls.certManager.issuerRef.name: required"],
     ["istio without a Gateway to attach to", { ingress: { provider: "istio", istio: { createGateway: false } } }, "ingress.istio.existingGateway: required"],
+    ["a Gateway namespace for a Gateway the chart does not create", { ingress: { provider: "istio", istio: { createGateway: false, existingGateway: "istio-ingress/shared", gatewayResourceNamespace: "istio-ingress" } } }, "ingress.istio.gatewayResourceNamespace: only used when ingress.istio.createGateway is true"],
     ["HPA minimum above maximum", { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, "autoscaling.minReplicas: must not exceed"],
     ["renewal window longer than the validity", { tls: { generate: { validityDays: 10, renewBeforeDays: 30 } } }, "tls.generate.renewBeforeDays"],
     ["scrape TLS settings on a plain-HTTP scrape", { metrics: { serviceMonitor: { enabled: true, tlsConfig: { caFile: "/ca.pem" } } } }, "metrics.serviceMonitor.tlsConfig: only used with metrics.serviceMonitor.scheme https"],

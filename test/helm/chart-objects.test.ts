@@ -244,6 +244,9 @@ describe("helm/orthanc values sets", () => {
   it("istio: Gateway 443 HTTPS SIMPLE and 11112 TLS SIMPLE hosts [*], VirtualServices http and tcp, Certificate in the gateway namespace", async () => {
     const objects = await render({ valuesFiles: ["helm/orthanc/ci/istio-cert-manager.yaml"] });
     expect(ofKind(objects, "IngressRoute")).toEqual([]);
+    // gatewayResourceNamespace: the Gateway sits next to the gateway pods, the routes stay with Orthanc.
+    expect(find(objects, "Gateway", "orthanc").metadata?.namespace).toBe("bhc-ingress");
+    for (const name of ["orthanc-web", "orthanc-dicom"]) expect(find(objects, "VirtualService", name).metadata?.namespace).toBe("orthanc");
     const gateway = as(find(objects, "Gateway", "orthanc").spec);
     expect(gateway.selector).toEqual({ istio: "bhc-ingress" });
     expect(gateway.servers).toEqual([
@@ -251,8 +254,9 @@ describe("helm/orthanc values sets", () => {
       { port: { number: 11112, name: "tls-dicom", protocol: "TLS" }, hosts: ["*"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls", minProtocolVersion: "TLSV1_2" } },
     ]);
     const web = as(find(objects, "VirtualService", "orthanc-web").spec);
-    expect(web).toEqual({ hosts: ["web.bhc.korthweb.test"], gateways: ["orthanc/orthanc"], http: [{ route: [{ destination: { host: "orthanc.orthanc.svc.cluster.local", port: { number: 8042 } } }] }] });
+    expect(web).toEqual({ hosts: ["web.bhc.korthweb.test"], gateways: ["bhc-ingress/orthanc"], http: [{ route: [{ destination: { host: "orthanc.orthanc.svc.cluster.local", port: { number: 8042 } } }] }] });
     const dicom = as(find(objects, "VirtualService", "orthanc-dicom").spec);
+    expect(dicom.gateways).toEqual(["bhc-ingress/orthanc"]);
     expect(dicom.tcp).toEqual([{ match: [{ port: 11112 }], route: [{ destination: { host: "orthanc.orthanc.svc.cluster.local", port: { number: 4242 } } }] }]);
     const certificate = find(objects, "Certificate", "orthanc");
     expect(certificate.metadata?.namespace).toBe("bhc-ingress");
@@ -269,6 +273,12 @@ describe("helm/orthanc values sets", () => {
     expect(policy.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([8042, 4242]);
     // No CA known at render time for this set: the test says so instead of pretending.
     expect(as(find(objects, "Pod", "orthanc-test").spec).containers[0].args).toContain("--insecure");
+  });
+
+  it("istio without gatewayResourceNamespace: the Gateway in the release namespace, routes name <release namespace>/<release>", async () => {
+    const objects = await render({ release: "pacs", namespace: "imaging", values: { ingress: { provider: "istio" } } });
+    expect(find(objects, "Gateway", "pacs").metadata?.namespace).toBe("imaging");
+    for (const name of ["pacs-web", "pacs-dicom"]) expect(as(find(objects, "VirtualService", name).spec).gateways).toEqual(["imaging/pacs"]);
   });
 
   it("istio with an existing Gateway: no Gateway object, routes attached to it", async () => {

@@ -51,7 +51,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{- define "orthanc.gatewayRef" -}}
 {{- if .Values.ingress.istio.createGateway -}}
-{{ .Release.Namespace }}/{{ include "orthanc.name" . }}
+{{ .Values.ingress.istio.gatewayResourceNamespace | default .Release.Namespace }}/{{ include "orthanc.name" . }}
 {{- else -}}
 {{ .Values.ingress.istio.existingGateway }}
 {{- end -}}
@@ -182,6 +182,9 @@ Fail early on values that would render a broken deployment, naming the value.
 {{- end -}}
 {{- if and .Values.metrics.serviceMonitor.tlsConfig (ne .Values.metrics.serviceMonitor.scheme "https") -}}
 {{- fail "metrics.serviceMonitor.tlsConfig: only used with metrics.serviceMonitor.scheme https (set it, or remove tlsConfig)" -}}
+{{- end -}}
+{{- if and .Values.ingress.istio.gatewayResourceNamespace (not .Values.ingress.istio.createGateway) -}}
+{{- fail "ingress.istio.gatewayResourceNamespace: only used when ingress.istio.createGateway is true (an existing Gateway is named by existingGateway: namespace/name)" -}}
 {{- end -}}
 {{- if ge (int .Values.tls.generate.renewBeforeDays) (int .Values.tls.generate.validityDays) -}}
 {{- fail "tls.generate.renewBeforeDays: must be less than tls.generate.validityDays" -}}
