@@ -252,6 +252,8 @@ function checkOwnIngress(tenant: Tenant, render: TenantRender | undefined): Prob
   for (const gatewayObject of render.objects.filter((o) => o.kind === "Gateway")) {
     const podSelector = record(record(gatewayObject.spec).selector);
     if (podSelector.istio !== gatewayLabel(gateway)) add(`${describe(gatewayObject)} selects ${JSON.stringify(podSelector)}, not its own gateway (istio: ${gatewayLabel(gateway)})`);
+    // istiod runs with PILOT_SCOPE_GATEWAY_TO_NAMESPACE: elsewhere the Gateway would configure nothing.
+    if (namespaceOf(gatewayObject) !== gateway.releaseNamespace) add(`${describe(gatewayObject)} is not in its gateway's namespace ${gateway.releaseNamespace} (set ingress.istio.gatewayResourceNamespace: istiod scopes Gateways to their namespace)`);
   }
   return problems;
 }

@@ -63,11 +63,22 @@ describe("tenant isolation in the repository", () => {
       expect(certificate.spec).toMatchObject({ dnsNames: [endpoints.web, endpoints.dicom], issuerRef: { name: "korthweb-ca", kind: "ClusterIssuer" } });
       const gatewayObject = rendered.find((o) => o.kind === "Gateway")!;
       expect(gatewayObject.spec).toMatchObject({ selector: { istio: `${tenant.name}-ingress` } });
+      // Next to its pods (istiod scopes Gateways to their namespace); Orthanc's routes name it there.
+      expect(gatewayObject.metadata?.namespace).toBe(`${tenant.name}-ingress`);
+      for (const route of rendered.filter((o) => o.kind === "VirtualService")) {
+        expect(route.metadata?.namespace).toBe(tenant.name);
+        expect((route.spec as { gateways: string[] }).gateways).toEqual([`${tenant.name}-ingress/orthanc`]);
+      }
       seen.namespaces.add(gateway.releaseNamespace);
       seen.hosts.add(endpoints.web).add(endpoints.dicom);
     }
     expect(seen.namespaces.size).toBe(2);
     expect(seen.hosts.size).toBe(4);
+  });
+
+  it("istiod scopes every Gateway to its own namespace, so no selector reaches another tenant's gateway pods", () => {
+    const istiod = tree.releases.find((release) => release.releaseName === "istiod")!;
+    expect(istiod.values).toMatchObject({ pilot: { env: { PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" } } });
   });
 });
 
@@ -81,7 +92,15 @@ describe("tenant isolation violations are reported", () => {
     const problems = await isolationProblems(checkout.root);
     expect(problems).toContain('[isolation] tenant mhr: HelmRelease mhr/orthanc .spec.values.ingress.istio.gatewaySelector.istio = "bhc-ingress" names tenant bhc\'s namespace (bhc-ingress)');
     expect(problems).toContain('[isolation] tenant mhr: Orthanc\'s gatewaySelector {"istio":"bhc-ingress"} does not select its gateway\'s pods (istio: mhr-ingress)');
-    expect(problems).toContain('[isolation] tenant mhr: Gateway mhr/orthanc selects {"istio":"bhc-ingress"}, not its own gateway (istio: mhr-ingress)');
+    expect(problems).toContain('[isolation] tenant mhr: Gateway mhr-ingress/orthanc selects {"istio":"bhc-ingress"}, not its own gateway (istio: mhr-ingress)');
+  });
+
+  it("a Gateway left in the tenant's workload namespace, where scoped istiod would ignore it", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "        gatewayResourceNamespace: example-ingress\n", "");
+    checkout.edit("gitops/tenants/base/naming/kustomization.yaml", "          - spec.values.ingress.istio.gatewayResourceNamespace\n", "");
+    const problems = await isolationProblems(checkout.root);
+    expect(problems).toContain("[isolation] tenant bhc: Gateway bhc/orthanc is not in its gateway's namespace bhc-ingress (set ingress.istio.gatewayResourceNamespace: istiod scopes Gateways to their namespace)");
   });
 
   it("two tenants with the same hostnames", async () => {

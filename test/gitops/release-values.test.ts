@@ -47,7 +47,8 @@ describe("each tenant's Orthanc values, rendered by helm/orthanc", () => {
           { port: { number: 11112, protocol: "TLS" }, hosts: ["*"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls" } },
         ],
       });
-      expect(find("VirtualService", "orthanc-dicom").spec).toMatchObject({ tcp: [{ route: [{ destination: { host: `orthanc.${tenant}.svc.cluster.local` } }] }] });
+      expect(find("Gateway").metadata?.namespace).toBe(`${tenant}-ingress`);
+      expect(find("VirtualService", "orthanc-dicom").spec).toMatchObject({ gateways: [`${tenant}-ingress/orthanc`], tcp: [{ route: [{ destination: { host: `orthanc.${tenant}.svc.cluster.local` } }] }] });
       expect(find("NetworkPolicy").spec).toMatchObject({ ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ values: [`${tenant}-ingress`] }] } }] }, { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] }] });
       // The chart's values make the scrape mTLS with the certificate of Prometheus's sidecar.
       expect(find("ServiceMonitor").spec).toMatchObject({ endpoints: [{ scheme: "https", tlsConfig: { certFile: "/etc/prom-certs/cert-chain.pem", keyFile: "/etc/prom-certs/key.pem" } }] });
