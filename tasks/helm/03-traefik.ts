@@ -3,6 +3,7 @@
 import { waitForCrds, waitForRollout } from "../lib/kube-wait.ts";
 import { log } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skipsUpstream, skipUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { traefikRelease, valuesFiles } from "./releases.ts";
 
 /** The CRDs the orthanc chart's traefik objects need. */
@@ -12,9 +13,11 @@ export const task: Task = {
   id: "helm/03-traefik",
   title: "Traefik (ingress: 443 HTTPS, 11112 DICOM-TLS)",
   summary:
-    "Installs or upgrades Traefik from oci://ghcr.io/traefik/helm/traefik at the pinned version with helm/traefik.values.yaml (adds the dicom entrypoint on 11112, exposed on the LoadBalancer like websecure on 443), then waits for its CRDs and its Deployment.",
+    "Installs or upgrades Traefik from oci://ghcr.io/traefik/helm/traefik at the pinned version with helm/traefik.values.yaml (adds the dicom entrypoint on 11112, exposed on the LoadBalancer like websecure on 443), then waits for its CRDs and its Deployment. With --skip-upstream: installs nothing, only checks that Traefik's CRDs exist.",
+  flags: skipUpstreamFlag,
   run: async (ctx) => {
     const release = traefikRelease(ctx.settings);
+    if (skipsUpstream(ctx)) return skipUpstream(ctx, `Traefik (chart ${release.chart} ${release.version})`, traefikCrds);
     if (ctx.dryRun) log.info(`values: ${valuesFiles.traefik}`);
     await ctx.helm.upgradeInstall(release);
     await waitForCrds(ctx.kube, traefikCrds, ctx.settings.timeoutSeconds);
