@@ -27,7 +27,7 @@ typecheck: setup ## strict TypeScript check of all code (tsc --noEmit)
 	tsc -p tsconfig.json
 
 .PHONY: test
-test: setup setup-go-tools ## run the whole test suite (typecheck, then vitest)
+test: setup setup-go-tools cluster-build ## run the whole test suite (typecheck, then vitest; includes the simulated-cluster tier)
 	tsc -p tsconfig.json
 	vitest run
 
@@ -106,3 +106,17 @@ gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants'
 .PHONY: gitops-check
 gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, tenants' chart values validated
 	$(NODE) tasks/gitops/verify.ts $(ARGS)
+
+# --- simulated cluster (issue 8; docs/cluster.md): a real control plane with simulated nodes, for the install tasks in tests.
+
+.PHONY: cluster-build
+cluster-build: setup ## build kube-apiserver/-controller-manager/-scheduler, etcd, kwok from the Go module proxy (cached outside the repo)
+	$(NODE) tasks/cluster/build.ts
+
+.PHONY: cluster-up
+cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs; kubeconfig in .work/cluster/kubeconfig
+	$(NODE) tasks/cluster/up.ts $(ARGS)
+
+.PHONY: cluster-down
+cluster-down: setup ## stop the simulated cluster and delete its state (the built binaries stay cached)
+	$(NODE) tasks/cluster/down.ts $(ARGS)
