@@ -8,6 +8,8 @@ const spec = (o: KubeObject): any => o.spec ?? {};
 
 export interface GatewayDeployment {
   namespace: string;
+  /** istiod runs with PILOT_SCOPE_GATEWAY_TO_NAMESPACE: a Gateway only configures gateway pods of its own namespace. */
+  scopedGateways: boolean;
   /** Pod labels of the gateway workload. */
   labels: Record<string, string>;
   /** Service ports: port → targetPort. */
@@ -20,6 +22,9 @@ export function routingProblems(objects: readonly KubeObject[], gateway: Gateway
   const gateways = objects.filter((o) => o.kind === "Gateway");
   const services = objects.filter((o) => o.kind === "Service");
   for (const gw of gateways) {
+    if (gateway.scopedGateways && gw.metadata?.namespace !== gateway.namespace) {
+      problems.push(`${id(gw)}: not in the gateway's namespace ${gateway.namespace}, so istiod (gateways scoped to their namespace) applies it to no pod`);
+    }
     for (const [key, value] of Object.entries(spec(gw).selector ?? {})) {
       if (gateway.labels[key] !== value) problems.push(`${id(gw)}: selector ${key}=${String(value)} matches no gateway pod label`);
     }

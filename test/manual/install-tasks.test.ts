@@ -60,7 +60,7 @@ describe("manual-install --dry-run (no cluster)", () => {
       "helm upgrade --install orthanc-db oci://registry-1.docker.io/bitnamicharts/postgresql --version 16.7.27", "helm/postgresql.values.yaml -f", "manual/04-postgresql/postgresql.values.yaml",
       "▶ 5/9 Orthanc", "would create Secret orthanc/orthanc-admin", "manual/05-orthanc/orthanc.yaml: NetworkPolicy orthanc/orthanc", "Deployment orthanc/orthanc",
       "would wait for Deployment orthanc/orthanc to roll out",
-      "▶ 6/9 Routing", "manual/06-routing/routing.yaml: Gateway orthanc/orthanc, VirtualService orthanc/orthanc-web, VirtualService orthanc/orthanc-dicom",
+      "▶ 6/9 Routing", "manual/06-routing/routing.yaml: Gateway istio-ingress/orthanc, VirtualService orthanc/orthanc-web, VirtualService orthanc/orthanc-dicom",
       "▶ 7/9 Security", "PeerAuthentication istio-system/default", "AuthorizationPolicy orthanc/postgresql-from-orthanc",
       "allowed flows", "prometheus -> orthanc:8042 GET /tools/metrics-prometheus",
       "▶ 8/9 Observability", "would create Secret monitoring/grafana-admin",

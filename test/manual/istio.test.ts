@@ -11,8 +11,10 @@ import { routingProblems, type GatewayDeployment } from "./checks.ts";
 const objects = allObjects();
 const gatewayValues = values(files.gatewayValues);
 const orthancValues = values(files.orthancValues);
+const istiodValues = values(files.istiodValues);
 const gatewayDeployment: GatewayDeployment = {
   namespace: orthancValues.ingress.istio.gatewayNamespace,
+  scopedGateways: istiodValues.pilot.env?.PILOT_SCOPE_GATEWAY_TO_NAMESPACE === "true",
   labels: gatewayValues.labels,
   servicePorts: gatewayValues.service.ports.map((p: any) => ({ port: p.port, targetPort: p.targetPort })),
 };
@@ -34,7 +36,15 @@ describe("the Gateway", () => {
     expect(gateway.spec.selector).toEqual({ istio: "ingress" });
     expect(gatewayValues.labels).toEqual(meshWorkloads.gateway.labels);
     expect(gatewayValues.serviceAccount.name).toBe(meshWorkloads.gateway.serviceAccount);
-    expect(gateway.metadata.namespace).toBe("orthanc");
+  });
+
+  it("sits next to the gateway pods, where istiod (gateways scoped to their namespace) applies it; the routes stay with Orthanc", () => {
+    expect(istiodValues.pilot.env.PILOT_SCOPE_GATEWAY_TO_NAMESPACE).toBe("true");
+    expect(gateway.metadata.namespace).toBe("istio-ingress");
+    for (const route of ofKind(objects, "VirtualService") as any[]) {
+      expect(route.metadata.namespace).toBe("orthanc");
+      expect(route.spec.gateways).toEqual(["istio-ingress/orthanc"]);
+    }
   });
 
   it("has its ports on the gateway's LoadBalancer Service and nothing in clear (no port 80)", () => {
@@ -55,7 +65,7 @@ describe("routing consistency", () => {
     expect(dicom.spec.tcp[0]).toEqual({ match: [{ port: 11112 }], route: [{ destination: { host: "orthanc.orthanc.svc.cluster.local", port: { number: 4242 } } }] });
   });
 
-  it("reports broken copies: unknown Service, missing port, unknown gateway, selector without pods, port not on the Service", () => {
+  it("reports broken copies: unknown Service, missing port, unknown gateway, selector without pods, port not on the Service, Gateway outside the gateway's namespace", () => {
     const broken = (change: (items: any[]) => void) => {
       const items = copy(objects) as any[];
       change(items);
@@ -69,5 +79,11 @@ describe("routing consistency", () => {
     expect(broken((items) => (gw(items).spec.selector = { istio: "ingressgateway" }))).toMatch(/selector istio=ingressgateway matches no gateway pod/);
     expect(broken((items) => (gw(items).spec.servers[1].port.number = 2762))).toMatch(/port 2762 is not on the gateway Service/);
     expect(broken((items) => (vs(items, "orthanc-dicom").spec.tcp[0].match[0].port = 104))).toMatch(/tcp match on port 104/);
+    expect(
+      broken((items) => {
+        gw(items).metadata.namespace = "orthanc";
+        for (const name of ["orthanc-web", "orthanc-dicom"]) vs(items, name).spec.gateways = ["orthanc/orthanc"];
+      }),
+    ).toBe("Gateway orthanc/orthanc: not in the gateway's namespace istio-ingress, so istiod (gateways scoped to their namespace) applies it to no pod");
   });
 });

@@ -33,10 +33,10 @@ describe("istioctl analyze --use-kube=false -A", () => {
   it("fails on a broken copy: a VirtualService attached to a Gateway that does not exist, a TLS server on a TCP port", async () => {
     const dir = scratch();
     const brokenRef = join(dir, "routing.yaml");
-    writeFileSync(brokenRef, readFileSync(files.routing, "utf8").replaceAll("- orthanc/orthanc", "- orthanc/orthanc-gw"));
+    writeFileSync(brokenRef, readFileSync(files.routing, "utf8").replaceAll("- istio-ingress/orthanc", "- istio-ingress/orthanc-gw"));
     const refs = await analyze([...manifestFiles.filter((p) => p !== files.routing), brokenRef]);
     expect(refs.exitCode).not.toBe(0);
-    expect(refs.stdout + refs.stderr).toMatch(/IST0101.*Referenced gateway not found: "orthanc\/orthanc-gw"/);
+    expect(refs.stdout + refs.stderr).toMatch(/IST0101.*Referenced gateway not found: "istio-ingress\/orthanc-gw"/);
     const brokenTls = join(dir, "routing-tcp.yaml");
     writeFileSync(brokenTls, readFileSync(files.routing, "utf8").replace("protocol: TLS", "protocol: TCP"));
     const tls = await analyze([files.orthanc, brokenTls]);
