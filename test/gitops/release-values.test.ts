@@ -2,11 +2,12 @@
 // validator's run over helm/orthanc/ci/*.yaml does not see them: here each
 // tenant's values go through the chart (helm template, then the release's
 // post-renderers, as helm-controller does) and the result through the validator.
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderGitRelease, renderTenantReleases, type ReleaseRender } from "../../tasks/gitops/release-render.ts";
 import { loadFluxTree, orthancRelease, record, renderFluxTree, type FluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { repoRoot } from "../../tasks/lib/paths.ts";
+import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
 import { formatFinding } from "../../tasks/validate/finding.ts";
 import { validateObjects } from "../../tasks/validate/validate.ts";
 import { useCheckoutCopies } from "./copy.ts";
@@ -69,6 +70,32 @@ describe("each tenant's Orthanc values, rendered by helm/orthanc", () => {
       const monitor = render.objects.map((item) => item.object).find((o) => o.kind === "ServiceMonitor") as any;
       const tls = monitor.spec.endpoints[0].tlsConfig;
       for (const key of ["caFile", "certFile", "keyFile"]) expect(tls[key].startsWith(`${certDir}/`), `${tenant} ${key}`).toBe(true);
+    }
+  });
+});
+
+describe("the chart's check Pod, run by hand as docs/gitops.md shows", () => {
+  it("verifies through the tenant's own gateway with the CA copied into a ConfigMap, and the tenant's policy lets it out to exactly that gateway", async () => {
+    const doc = readFileSync(fromRoot("docs", "gitops.md"), "utf8");
+    expect(doc).toContain("--set tests.enabled=true --set tests.caConfigMap=orthanc-gateway-ca");
+    const tree = await loadFluxTree(repoRoot);
+    for (const tenant of tree.tenants) {
+      const release = orthancRelease(tenant)!;
+      const render = await renderGitRelease(tree.root, { ...release, values: { ...release.values, tests: { enabled: true, caConfigMap: "orthanc-gateway-ca" } } });
+      expect(render.error, tenant.name).toBeUndefined();
+      const objects = render.objects.map((item) => item.object) as any[];
+      const pod = objects.find((o) => o.kind === "Pod");
+      expect(pod.metadata.namespace).toBe(tenant.name);
+      expect(pod.spec.containers[0].args).toEqual(expect.arrayContaining([`--address=${tenant.name}-ingress.${tenant.name}-ingress.svc.cluster.local`, "--ca=/opt/korthweb-ca/ca.crt"]));
+      expect(pod.spec.containers[0].args).not.toContain("--insecure");
+      expect(pod.spec.volumes.find((v: any) => v.name === "ca").configMap.name).toBe("orthanc-gateway-ca");
+      const policy = tenant.objects.find((o) => o.kind === "NetworkPolicy" && o.metadata?.name === "orthanc-check") as any;
+      expect(policy.metadata.namespace).toBe(tenant.name);
+      for (const [key, value] of Object.entries(policy.spec.podSelector.matchLabels)) expect(pod.metadata.labels[key], key).toBe(value);
+      const [toGateway] = policy.spec.egress;
+      expect(toGateway.to).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `${tenant.name}-ingress` } }, podSelector: { matchLabels: { istio: `${tenant.name}-ingress` } } }]);
+      const served = objects.find((o) => o.kind === "Gateway").spec.servers.map((server: any) => server.port.number);
+      expect(toGateway.ports.map((port: any) => port.port)).toEqual(served);
     }
   });
 });
