@@ -7,8 +7,7 @@
 import { log, style } from "../lib/log.ts";
 import type { KubeObject } from "../lib/manifests.ts";
 import { main, type Task } from "../lib/task.ts";
-import { randomAlphanumeric } from "../helm/credentials.ts";
-import { ensureSecret } from "../helm/02-credentials.ts";
+import { ensureSecret, randomAlphanumeric } from "../lib/secrets.ts";
 import { gitopsTree, selectedTenants } from "./context.ts";
 import { pathFlag } from "./options.ts";
 import { nameOf, orthancRelease, record, type FluxTree, type Tenant } from "./tree.ts";

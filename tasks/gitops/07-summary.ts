@@ -3,7 +3,7 @@
 // front ends and the next command.
 import { log, style } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
-import { loadBalancerAddress } from "../helm/07-summary.ts";
+import { loadBalancerAddress } from "../lib/kube-status.ts";
 import { gitopsTree, selectedTenants } from "./context.ts";
 import { pathFlag } from "./options.ts";
 import type { TenantEndpoints } from "./tree.ts";

@@ -6,7 +6,7 @@ import type { Kube } from "../lib/kube.ts";
 import { log, style } from "../lib/log.ts";
 import type { KubeObject } from "../lib/manifests.ts";
 import { main, type Task } from "../lib/task.ts";
-import { isAlphanumeric, randomAlphanumeric } from "./credentials.ts";
+import { ensureSecret, randomAlphanumeric, type SecretSpec } from "../lib/secrets.ts";
 import { credentialSecrets } from "./releases.ts";
 
 export const namespaceObject = (name: string): KubeObject => ({
@@ -22,39 +22,10 @@ export const namespaceObject = (name: string): KubeObject => ({
   },
 });
 
-interface SecretSpec {
-  name: string;
-  /** key → how to make its value */
-  keys: Record<string, () => string>;
-}
-
 export const secretSpecs: SecretSpec[] = [
   { name: credentialSecrets.admin, keys: { username: () => "admin", password: () => randomAlphanumeric() } },
   { name: credentialSecrets.database, keys: { password: () => randomAlphanumeric(), "postgres-password": () => randomAlphanumeric() } },
 ];
-
-/** Creates the Secret when absent; checks an existing one has usable keys. Returns what it did. */
-export async function ensureSecret(kube: Kube, namespace: string, spec: SecretSpec): Promise<"created" | "kept"> {
-  const keys = Object.keys(spec.keys);
-  const existing = await kube.get<{ data?: Record<string, string> }>("secret", spec.name, namespace);
-  if (existing) {
-    for (const key of keys) {
-      const value = Buffer.from(existing.data?.[key] ?? "", "base64").toString("utf8");
-      if (!value) throw new TaskError(`Secret ${namespace}/${spec.name} exists but has no key ${key}`, { code: "invalidValues", hint: `add it, or delete the Secret to have a new one generated (kubectl -n ${namespace} delete secret ${spec.name}); the database keeps its old password` });
-      if (!isAlphanumeric(value)) throw new TaskError(`Secret ${namespace}/${spec.name} key ${key} is not alphanumeric`, { code: "invalidValues", hint: "Orthanc substitutes it into JSON as text: use letters and digits only" });
-    }
-    return "kept";
-  }
-  const secret: KubeObject = {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: spec.name, namespace, labels: { "app.kubernetes.io/part-of": "korthweb" } },
-    type: "Opaque",
-    stringData: Object.fromEntries(Object.entries(spec.keys).map(([key, make]) => [key, make()])),
-  };
-  await kube.apply([secret], `Secret ${namespace}/${spec.name}`);
-  return "created";
-}
 
 /** Steps that read the Secrets call this first: a missing Secret would leave pods waiting forever. */
 export async function requireSecrets(kube: Kube, namespace: string, names: readonly string[]): Promise<void> {

@@ -1,20 +1,11 @@
 // Step 7: what was deployed and how to use it: endpoints (with the ingress
 // address when the LoadBalancer has one), how to fetch the CA and the
 // credentials, and the next command.
+import { loadBalancerAddress, type LoadBalancerStatus } from "../lib/kube-status.ts";
 import { hostnames, type Settings } from "../lib/settings.ts";
 import { log, style } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
 import { credentialSecrets } from "./releases.ts";
-
-interface ServiceStatus {
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
-}
-
-/** The LoadBalancer address of a Service, if it has one yet. */
-export const loadBalancerAddress = (service: ServiceStatus | undefined): string | undefined => {
-  const first = service?.status?.loadBalancer?.ingress?.[0];
-  return first?.ip ?? first?.hostname;
-};
 
 export function summaryLines(settings: Settings, address: string | undefined, dryRun = false): string[] {
   const names = hostnames(settings.domain);
@@ -48,7 +39,7 @@ export const task: Task = {
   title: "Summary: endpoints, CA, credentials, next step",
   summary: "Prints the endpoints with Traefik's LoadBalancer address, the kubectl commands that fetch the CA certificate and the Orthanc credentials, and the next command (make smoke).",
   run: async (ctx) => {
-    const service = await ctx.kube.get<ServiceStatus>("service", ctx.settings.releases.traefik, ctx.settings.namespaces.traefik);
+    const service = await ctx.kube.get<LoadBalancerStatus>("service", ctx.settings.releases.traefik, ctx.settings.namespaces.traefik);
     for (const line of summaryLines(ctx.settings, loadBalancerAddress(service), ctx.dryRun)) log.plain(line);
   },
 };

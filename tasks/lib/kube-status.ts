@@ -54,6 +54,16 @@ export function rolloutStatus(kind: WorkloadKind, object: Workload): CheckResult
   return { done, status: `${ready}/${wanted} ${kind === "Deployment" ? "available" : "ready"}, ${updated} updated` };
 }
 
+export interface LoadBalancerStatus {
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+/** The LoadBalancer address of a Service (IP, else host name), if it has one yet. */
+export const loadBalancerAddress = (service: LoadBalancerStatus | undefined): string | undefined => {
+  const first = service?.status?.loadBalancer?.ingress?.[0];
+  return first?.ip ?? first?.hostname;
+};
+
 /** Done when the condition of that type has the wanted status (Ready=True by default). */
 export function conditionStatus(object: { status?: { conditions?: Condition[] } }, type = "Ready", wanted = "True"): CheckResult {
   const condition = object.status?.conditions?.find((c) => c.type === type);

@@ -7,7 +7,7 @@ import { log } from "../lib/log.ts";
 import type { KubeObject } from "../lib/manifests.ts";
 import { hostnames } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
-import { loadBalancerAddress } from "../helm/07-summary.ts";
+import { loadBalancerAddress } from "../lib/kube-status.ts";
 import { applyFile, onlyObject } from "./apply.ts";
 import { files, namespaces, releases, secrets } from "./layout.ts";
 

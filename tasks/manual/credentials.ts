@@ -1,9 +1,8 @@
 // Secrets the manual steps generate when missing: random alphanumeric values
-// (helm approach's generator and checks), never printed and never in Git.
+// (tasks/lib/secrets.ts), never printed and never in Git.
 import { log, style } from "../lib/log.ts";
 import type { TaskContext } from "../lib/task.ts";
-import { randomAlphanumeric } from "../helm/credentials.ts";
-import { ensureSecret } from "../helm/02-credentials.ts";
+import { ensureSecret, randomAlphanumeric } from "../lib/secrets.ts";
 import { secrets } from "./layout.ts";
 
 interface GeneratedSecret {

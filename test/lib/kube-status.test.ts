@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conditionStatus, rolloutStatus } from "../../tasks/lib/kube-status.ts";
+import { conditionStatus, loadBalancerAddress, rolloutStatus } from "../../tasks/lib/kube-status.ts";
 
 describe("rolloutStatus", () => {
   it("waits until the controller has seen the latest generation", () => {
@@ -44,5 +44,15 @@ describe("conditionStatus", () => {
     expect(conditionStatus(notReady)).toEqual({ done: false, status: "Ready=False (InstallFailed: boom)" });
     expect(conditionStatus({ status: { conditions: [{ type: "Ready", status: "True" }] } }).done).toBe(true);
     expect(conditionStatus({ status: { conditions: [{ type: "Established", status: "True" }] } }, "Established").done).toBe(true);
+  });
+});
+
+describe("loadBalancerAddress", () => {
+  it("reads the first ingress entry: its IP, else its host name; nothing before the load balancer answers", () => {
+    expect(loadBalancerAddress({ status: { loadBalancer: { ingress: [{ ip: "203.0.113.7", hostname: "lb.example.net" }, { ip: "203.0.113.8" }] } } })).toBe("203.0.113.7");
+    expect(loadBalancerAddress({ status: { loadBalancer: { ingress: [{ hostname: "lb.example.net" }] } } })).toBe("lb.example.net");
+    expect(loadBalancerAddress({ status: { loadBalancer: { ingress: [] } } })).toBeUndefined();
+    expect(loadBalancerAddress({ status: { loadBalancer: {} } })).toBeUndefined();
+    expect(loadBalancerAddress(undefined)).toBeUndefined();
   });
 });
