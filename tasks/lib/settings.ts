@@ -43,13 +43,16 @@ export const pins = {
    */
   cluster: { kubernetes: "v1.35.4", etcd: "v3.6.16" },
   /**
-   * Traefik's chart for the helm approach: 41.7.1 (2026-10-09, Traefik v3.7.14), the newest 41.x in the chart's
-   * release notes (research/findings.md §1.1); 42.x could not be verified offline.
+   * Traefik's chart for the helm approach: 41.7.1 (2026-10-09, Traefik v3.7.14), the newest 41.x in the
+   * traefik-helm-chart release notes as read in 2026-10; the 42.x release pages could not be read offline, so
+   * which Traefik they ship is unverified.
    */
   traefikChart: { chart: "oci://ghcr.io/traefik/helm/traefik", version: "41.7.1", appVersion: "v3.7.14" },
   /**
    * bitnami's PostgreSQL chart: 16.7.27 (PostgreSQL 17.6.0), paired with its image as a versioned tag in
-   * docker.io/bitnamilegacy (17.6.0-debian-12-r4, set in helm/postgresql.values.yaml); research/findings.md §1.2.
+   * docker.io/bitnamilegacy (17.6.0-debian-12-r4, set in helm/postgresql.values.yaml). Since 2025-08-28 Bitnami
+   * keeps versioned images only there (frozen); 17.6.0-debian-12-r4 is the newest legacy tag widely used in
+   * public manifests (2026-10), and 16.7.27 is the chart released with it.
    */
   postgresqlChart: { chart: "oci://registry-1.docker.io/bitnamicharts/postgresql", version: "16.7.27", appVersion: "17.6.0" },
   /** Istio's charts base, istiod, cni and gateway (1.30.5: newest 1.30 patch in istio.io release news, 2026-09). */
