@@ -7,6 +7,7 @@ import { renderTenantReleases } from "../../tasks/gitops/release-render.ts";
 import { loadFluxTree, renderFluxTree, tenantEndpoints, type FluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
+import { plainGatewayPorts } from "../helpers/ingress-tls.ts";
 import { useCheckoutCopies } from "./copy.ts";
 
 const copy = useCheckoutCopies();
@@ -63,6 +64,10 @@ describe("tenant isolation in the repository", () => {
       expect(certificate.spec).toMatchObject({ dnsNames: [endpoints.web, endpoints.dicom], issuerRef: { name: "korthweb-ca", kind: "ClusterIssuer" } });
       const gatewayObject = rendered.find((o) => o.kind === "Gateway")!;
       expect(gatewayObject.spec).toMatchObject({ selector: { istio: `${tenant.name}-ingress` } });
+      // Only TLS on its LoadBalancer: every Service port is a TLS server of its Gateway (no 80, no status port).
+      const servicePorts = (gateway.values as { service: { ports: { port: number; targetPort: number }[] } }).service.ports;
+      expect(servicePorts.map((port) => port.port)).toEqual([443, 11112]);
+      expect(plainGatewayPorts(servicePorts, [gatewayObject])).toEqual([]);
       // Next to its pods (istiod scopes Gateways to their namespace); Orthanc's routes name it there.
       expect(gatewayObject.metadata?.namespace).toBe(`${tenant.name}-ingress`);
       for (const route of rendered.filter((o) => o.kind === "VirtualService")) {

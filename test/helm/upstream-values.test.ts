@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { credentialSecrets, orthancSettingsValues, postgresqlService, valuesFiles } from "../../tasks/helm/releases.ts";
 import { loadSettings } from "../../tasks/lib/settings.ts";
-import { chartDir } from "../helpers/chart.ts";
+import { chartDir, ofKind, render } from "../helpers/chart.ts";
+import { exposedEntryPoints, plainEntryPoints } from "../helpers/ingress-tls.ts";
 
 // Parsed YAML, read by the paths the tests know.
 type Tree = Record<string, any>;
@@ -20,6 +21,19 @@ describe("helm/traefik.values.yaml", () => {
     expect(traefik.ports.dicom).toEqual({ port: 11112, exposedPort: 11112, expose: { default: true }, protocol: "TCP" });
     expect(chart.ingress.traefik.dicomEntryPoint).toBe("dicom");
     expect(chart.ingress.traefik.webEntryPoint).toBe("websecure");
+  });
+
+  it("puts only TLS ports on the LoadBalancer: websecure (443) and dicom (11112); plain HTTP (web, 80) stays off", async () => {
+    expect(traefik.ports.web).toEqual({ expose: { default: false } });
+    const exposed = exposedEntryPoints(traefik.ports);
+    expect(Object.fromEntries(Object.entries(exposed).map(([name, port]) => [name, port.exposedPort]))).toEqual({ websecure: 443, dicom: 11112 });
+    const objects = await render();
+    const routes = [...ofKind(objects, "IngressRoute"), ...ofKind(objects, "IngressRouteTCP")];
+    expect(plainEntryPoints(exposed, routes)).toEqual([]);
+    // The check can fail: the chart's default (web exposed) is reported, and so is the DICOM route without its tls.
+    expect(plainEntryPoints(exposedEntryPoints({ ...traefik.ports, web: {} }), routes)).toEqual(["web"]);
+    const withoutTls = routes.map((route) => (route.kind === "IngressRouteTCP" ? { ...route, spec: { ...(route.spec as object), tls: undefined } } : route));
+    expect(plainEntryPoints(exposed, withoutTls)).toEqual(["dicom"]);
   });
 });
 

@@ -7,6 +7,7 @@ import { files } from "../../tasks/manual/layout.ts";
 import { meshWorkloads } from "../../tasks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
 import { routingProblems, type GatewayDeployment } from "./checks.ts";
+import { plainGatewayPorts } from "../helpers/ingress-tls.ts";
 
 const objects = allObjects();
 const gatewayValues = values(files.gatewayValues);
@@ -47,9 +48,13 @@ describe("the Gateway", () => {
     }
   });
 
-  it("has its ports on the gateway's LoadBalancer Service and nothing in clear (no port 80)", () => {
+  it("has its ports on the gateway's LoadBalancer Service, each a TLS server of the Gateway: 443 and 11112, no 80, no status port", () => {
     expect(gatewayValues.service.type).toBe("LoadBalancer");
-    expect(gatewayValues.service.ports.map((p: any) => p.port).sort((a: number, b: number) => a - b)).toEqual([443, 11112, 15021]);
+    expect(gatewayValues.service.ports.map((p: any) => p.port).sort((a: number, b: number) => a - b)).toEqual([443, 11112]);
+    expect(plainGatewayPorts(gatewayValues.service.ports, ofKind(objects, "Gateway"))).toEqual([]);
+    // The check can fail: the gateway chart's default ports 80 and 15021 (plain HTTP) are reported.
+    const withDefaults = [...gatewayValues.service.ports, { port: 15021, targetPort: 15021 }, { port: 80, targetPort: 80 }];
+    expect(plainGatewayPorts(withDefaults, ofKind(objects, "Gateway"))).toEqual([15021, 80]);
   });
 });
 
