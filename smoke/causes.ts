@@ -7,11 +7,11 @@ import type { PeerFacts } from "./tls-probe.ts";
 export function connectionCause(error: NodeJS.ErrnoException, host: string, port: number): string {
   const code = error.code ?? "";
   const message = error.message ?? "";
-  if (code === "ECONNREFUSED") return `connection refused on ${port}: nothing listens at ${host}:${port} (stack down, or wrong address/port)`;
+  if (code === "ECONNREFUSED") return `cannot connect to ${host}:${port}: connection refused, nothing listens there (gateway or stack down, or wrong address/port)`;
   if (code === "ETIMEDOUT") return `no answer from ${host}:${port} (wrong address, a firewall, or a LoadBalancer without endpoints)`;
   if (code === "HANDSHAKE_TIMEOUT") return `TCP connected to ${host}:${port} but the TLS handshake got no answer: the port may not speak TLS`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve ${host}`;
-  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `${host} is unreachable from here (routing, VPN)`;
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `cannot connect to ${host}:${port}: ${host} is unreachable from here (routing, VPN)`;
   if (/CERTIFICATE_REQUIRED|certificate required/i.test(`${code} ${message}`)) {
     return "TLS handshake closed: the server wants a client certificate (mutual TLS on the gateway?)";
   }

@@ -136,8 +136,9 @@ async function rest<T>(state: SuiteState, client: RestClient, options: Parameter
   }
 }
 
-function dicomEndpoint(target: SmokeTarget): DicomEndpoint {
-  return { host: target.host, port: target.dicomPort, callingAet: target.callingAet, tls: { ca: target.ca, expectName: target.dicomName } };
+/** DICOM over TLS to the target, as a modality connects: by address, no SNI, the certificate checked against the DICOM name. */
+export function dicomEndpoint(target: SmokeTarget, callingAet = target.callingAet): DicomEndpoint {
+  return { host: target.host, port: target.dicomPort, callingAet, tls: { ca: target.ca, expectName: target.dicomName } };
 }
 
 function assertAccepted(outcome: AssociationOutcome, target: SmokeTarget, calledAet: string, expectedResponses: number): void {

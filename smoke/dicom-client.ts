@@ -28,8 +28,8 @@ export type DimseResponse = InstanceType<typeof dimse.responses.Response>;
 export interface AssociationOutcome {
   accepted: boolean;
   rejection?: { result: number; source: number; reason: number };
-  /** Responses in the order they arrived, with the time each arrived (ms since start). */
-  responses: { response: DimseResponse; at: number }[];
+  /** Responses in the order they arrived, with the time each arrived (ms since start) and the index of its request. */
+  responses: { response: DimseResponse; at: number; index: number }[];
   /** The socket's own error (TLS or TCP), when one ended the association. */
   socketError?: NodeJS.ErrnoException;
   /** dcmjs-dimse's network error message, when any. */
@@ -37,6 +37,8 @@ export interface AssociationOutcome {
   timedOut: boolean;
   /** When the association was accepted (ms since start). */
   acceptedAt?: number;
+  /** True when it ended with an orderly release (A-RELEASE-RP), not an abort or a dropped connection. */
+  released: boolean;
   ms: number;
 }
 
@@ -70,13 +72,15 @@ export interface AssociateOptions {
   timeoutMs?: number;
   /** Invoke up to this many requests before waiting for responses (1 = one at a time). */
   maxOperations?: number;
+  /** Called as each response arrives (the outcome comes only when the association ends). */
+  onResponse?: (index: number, response: DimseResponse, at: number) => void;
 }
 
 export function associate(endpoint: DicomEndpoint, calledAet: string, requests: readonly DimseRequest[], options: AssociateOptions = {}): Promise<AssociationOutcome> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
   return new Promise((resolve) => {
-    const outcome: AssociationOutcome = { accepted: false, responses: [], timedOut: false, ms: 0 };
+    const outcome: AssociationOutcome = { accepted: false, responses: [], timedOut: false, ms: 0, released: false };
     const client = new Client();
     let socket: net.Socket | undefined;
     let done = false;
@@ -93,16 +97,23 @@ export function associate(endpoint: DicomEndpoint, calledAet: string, requests: 
       finish();
     }, options.timeoutMs ?? 30_000);
 
-    for (const request of requests) {
-      request.on("response", (response: DimseResponse) => outcome.responses.push({ response, at: elapsed() }));
+    requests.forEach((request, index) => {
+      request.on("response", (response: DimseResponse) => {
+        const at = elapsed();
+        outcome.responses.push({ response, at, index });
+        options.onResponse?.(index, response, at);
+      });
       client.addRequest(request);
-    }
+    });
     client.on("associationAccepted", () => {
       outcome.accepted = true;
       outcome.acceptedAt = elapsed();
     });
     client.on("associationRejected", (rejection: { result: number; source: number; reason: number }) => {
       outcome.rejection = rejection;
+    });
+    client.on("associationReleased", () => {
+      outcome.released = true;
     });
     client.on("networkError", (error: Error) => {
       outcome.networkError = error.message;

@@ -155,15 +155,15 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     await expect(new LocalOrthanc(layout).start(broken, 30_000)).rejects.toThrow(/Orthanc exited during startup; the end of .*orthanc\.log:\n[\s\S]*The TCP port of the DICOM server is privileged or already in use/);
   }, 60_000);
 
-  it("make demo-down stops everything, and smoke then says connection refused", async () => {
+  it("make demo-down stops everything, and smoke then says it cannot connect", async () => {
     const settings = loadLocalSettings(defaults, {}, { KORTHWEB_LOCAL_DIR: stackDir });
     expect(await runTasks("demo-down", [downTask], flags)).toBe(0);
     expect(stackProcesses(settings)).toEqual({ postgresql: undefined, orthanc: undefined, proxy: undefined });
     for (const port of Object.values(ports)) expect(await isPortFree(port)).toBe(true);
     const report = await runSmoke(target);
     expect(report.passed).toBe(false);
-    expect(causeOf(report, "tls-https")).toBe(`connection refused on ${ports.https}: nothing listens at 127.0.0.1:${ports.https} (stack down, or wrong address/port)`);
-    expect(causeOf(report, "dicom-echo")).toContain(`connection refused on ${ports.dicom}`);
+    expect(causeOf(report, "tls-https")).toBe(`cannot connect to 127.0.0.1:${ports.https}: connection refused, nothing listens there (gateway or stack down, or wrong address/port)`);
+    expect(causeOf(report, "dicom-echo")).toContain(`cannot connect to 127.0.0.1:${ports.dicom}: connection refused`);
     expect(causeOf(report, "rest-lookup")).toBe("needs dicom-store, rest-auth");
   }, 120_000);
 });

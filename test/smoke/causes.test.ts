@@ -6,7 +6,8 @@ const error = (code: string, message = code) => Object.assign(new Error(message)
 
 describe("likely causes", () => {
   it("connection errors", () => {
-    expect(connectionCause(error("ECONNREFUSED"), "10.0.0.1", 11112)).toMatch(/^connection refused on 11112: nothing listens at 10.0.0.1:11112/);
+    expect(connectionCause(error("ECONNREFUSED"), "10.0.0.1", 11112)).toMatch(/^cannot connect to 10.0.0.1:11112: connection refused, nothing listens there/);
+    expect(connectionCause(error("EHOSTUNREACH"), "10.0.0.1", 443)).toBe("cannot connect to 10.0.0.1:443: 10.0.0.1 is unreachable from here (routing, VPN)");
     expect(connectionCause(error("ENOTFOUND"), "nowhere.test", 443)).toBe("cannot resolve nowhere.test");
     expect(connectionCause(error("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required"), "h", 1)).toMatch(/wants a client certificate/);
     expect(connectionCause(error("ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number"), "h", 4242)).toMatch(/^port 4242 does not speak TLS/);
