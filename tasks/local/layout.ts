@@ -1,6 +1,6 @@
 // Where the local stack keeps each thing, under one folder (.work/local by
 // default). Deleting that folder (make demo-down DELETE_DATA=1) forgets the stack.
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { repoRoot } from "../lib/paths.ts";
 
@@ -17,24 +17,58 @@ export interface LocalLayout {
   /** Describes the running stack for `make smoke` (no secrets inside). */
   target: string;
   postgresql: { dir: string; data: string; socketDir: string; log: string; conf: string };
-  orthanc: {
-    dir: string;
-    /** The effective configuration: the rendered orthanc.json plus the local overlay, ${VAR} references kept. */
-    config: string;
-    /** The Deployment's container env as rendered (references, not values). */
-    envSpec: string;
-    /** The local overlay that was applied, for reading and for tests. */
-    overlay: string;
-    storage: string;
-    index: string;
-    log: string;
-    pid: string;
-    /** Hash of what Orthanc was started with, to tell when a restart is needed. */
-    fingerprint: string;
-  };
+  /** Orthanc (instance 1); further instances live in orthanc-N/ (see orthancInstancePaths). */
+  orthanc: OrthancPaths;
   proxy: { config: string; log: string; pid: string; fingerprint: string };
   /** The LD_PRELOAD library that keeps Orthanc's listening sockets on 127.0.0.1. */
   loopbackLibrary: string;
+}
+
+/** The files of one Orthanc process. */
+export interface OrthancPaths {
+  dir: string;
+  /** The effective configuration: the rendered orthanc.json plus the local overlay, ${VAR} references kept. */
+  config: string;
+  /** The Deployment's container env as rendered (references, not values); written for instance 1, the same for all. */
+  envSpec: string;
+  /** The local overlay that was applied, for reading and for tests. */
+  overlay: string;
+  storage: string;
+  index: string;
+  log: string;
+  pid: string;
+  /** Hash of what Orthanc was started with, to tell when a restart is needed. */
+  fingerprint: string;
+}
+
+export function orthancPaths(dir: string): OrthancPaths {
+  return {
+    dir,
+    config: join(dir, "orthanc.json"),
+    envSpec: join(dir, "env.json"),
+    overlay: join(dir, "overlay.json"),
+    storage: join(dir, "storage"),
+    index: join(dir, "index"),
+    log: join(dir, "orthanc.log"),
+    pid: join(dir, "orthanc.pid"),
+    fingerprint: join(dir, "fingerprint"),
+  };
+}
+
+/** Instance 1 is the stack's Orthanc (orthanc/); instance N ≥ 2 lives in orthanc-N/. */
+export function orthancInstancePaths(layout: LocalLayout, instance: number): OrthancPaths {
+  return instance === 1 ? layout.orthanc : orthancPaths(join(layout.root, `orthanc-${instance}`));
+}
+
+/** The numbers of the instances ≥ 2 that have a folder (running or not), ascending. */
+export function extraOrthancInstances(layout: LocalLayout): number[] {
+  if (!existsSync(layout.root)) return [];
+  return readdirSync(layout.root)
+    .map((entry) => /^orthanc-(\d+)$/.exec(entry)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .filter((n) => n >= 2)
+    .sort((a, b) => a - b);
 }
 
 export function localLayout(root: string): LocalLayout {
@@ -49,17 +83,7 @@ export function localLayout(root: string): LocalLayout {
     credentials: join(root, "credentials.json"),
     target: join(root, "target.json"),
     postgresql: { dir: pg, data: join(pg, "data"), socketDir: join(pg, "run"), log: join(pg, "postgresql.log"), conf: join(pg, "data", "korthweb.conf") },
-    orthanc: {
-      dir: orthanc,
-      config: join(orthanc, "orthanc.json"),
-      envSpec: join(orthanc, "env.json"),
-      overlay: join(orthanc, "overlay.json"),
-      storage: join(orthanc, "storage"),
-      index: join(orthanc, "index"),
-      log: join(orthanc, "orthanc.log"),
-      pid: join(orthanc, "orthanc.pid"),
-      fingerprint: join(orthanc, "fingerprint"),
-    },
+    orthanc: orthancPaths(orthanc),
     proxy: {
       config: join(root, "proxy", "haproxy.cfg"),
       log: join(root, "proxy", "haproxy.log"),

@@ -2,13 +2,13 @@
 // the container's environment — plus TCP_NODELAY=1 (Debian's dcmtk keeps
 // Nagle's algorithm on otherwise) and the loopback-bind library.
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { TaskError } from "../lib/errors.ts";
 import { progress } from "../lib/log.ts";
-import type { LocalLayout } from "./layout.ts";
+import type { LocalLayout, OrthancPaths } from "./layout.ts";
 import { buildLoopbackLibrary } from "./loopback.ts";
-import { isRunning, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "./processes.ts";
+import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "./processes.ts";
 import type { OrthancRuntime } from "./runtime.ts";
 import { requireReachable, systemUser } from "./users.ts";
 
@@ -34,39 +34,51 @@ export function orthancStatus(port: number, login: { username: string; password:
   });
 }
 
+/** One Orthanc process of the stack: instance 1 by default (layout.orthanc), or another instance's files. */
 export class LocalOrthanc {
   readonly layout: LocalLayout;
-  constructor(layout: LocalLayout) {
+  readonly paths: OrthancPaths;
+  /** For messages: "Orthanc", "Orthanc 2". */
+  readonly name: string;
+  constructor(layout: LocalLayout, paths: OrthancPaths = layout.orthanc, name = "Orthanc") {
     this.layout = layout;
+    this.paths = paths;
+    this.name = name;
   }
 
   get pid(): number | undefined {
-    return runningPid(this.layout.orthanc.pid, orthancExecutable);
+    return runningPid(this.paths.pid, orthancExecutable);
   }
 
   /** True when it runs with exactly this runtime and answers /system with 200. */
   async isCurrent(runtime: OrthancRuntime): Promise<boolean> {
-    if (this.pid === undefined || !existsSync(this.layout.orthanc.fingerprint)) return false;
-    if (readFileSync(this.layout.orthanc.fingerprint, "utf8").trim() !== orthancFingerprint(runtime)) return false;
+    if (this.pid === undefined || !existsSync(this.paths.fingerprint)) return false;
+    if (readFileSync(this.paths.fingerprint, "utf8").trim() !== orthancFingerprint(runtime)) return false;
     return (await orthancStatus(runtime.facts.httpPort, runtime.facts.login)) === 200;
   }
 
   async start(runtime: OrthancRuntime, timeoutMs = 90_000): Promise<number> {
     const { facts } = runtime;
     const hint = "Orthanc's ports come from the chart's configuration; stop the other process (for Debian's own service: systemctl stop orthanc)";
-    await requirePortFree(facts.httpPort, "Orthanc HTTP, from orthanc.json HttpPort", hint);
-    await requirePortFree(facts.dicomPort, "Orthanc DICOM, from orthanc.json DicomPort", hint);
+    await requirePortFree(facts.httpPort, `${this.name} HTTP, from orthanc.json HttpPort`, hint);
+    await requirePortFree(facts.dicomPort, `${this.name} DICOM, from orthanc.json DicomPort`, hint);
     await buildLoopbackLibrary(this.layout.loopbackLibrary);
     const orthanc = systemUser("orthanc");
-    await requireReachable("orthanc", this.layout.orthanc.dir);
-    for (const dir of [this.layout.orthanc.storage, this.layout.orthanc.index]) {
+    mkdirSync(this.paths.dir, { recursive: true, mode: 0o755 });
+    await requireReachable("orthanc", this.paths.dir);
+    // The file Orthanc reads is always the configuration it is started with.
+    if (!existsSync(this.paths.config) || readFileSync(this.paths.config, "utf8") !== runtime.configText) {
+      writeFileSync(this.paths.config, runtime.configText);
+      chmodSync(this.paths.config, 0o644);
+    }
+    for (const dir of [this.paths.storage, this.paths.index]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       chownSync(dir, orthanc.uid, orthanc.gid);
     }
     const pid = startDetached({
-      name: "Orthanc",
+      name: this.name,
       command: orthancExecutable,
-      args: [this.layout.orthanc.config],
+      args: [this.paths.config],
       env: {
         PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
         LANG: "C.UTF-8",
@@ -74,44 +86,51 @@ export class LocalOrthanc {
         TCP_NODELAY: "1",
         LD_PRELOAD: this.layout.loopbackLibrary,
       },
-      cwd: this.layout.orthanc.dir,
-      logFile: this.layout.orthanc.log,
-      pidFile: this.layout.orthanc.pid,
+      cwd: this.paths.dir,
+      logFile: this.paths.log,
+      pidFile: this.paths.pid,
       uid: orthanc.uid,
       gid: orthanc.gid,
     });
-    writeFileSync(this.layout.orthanc.fingerprint, `${orthancFingerprint(runtime)}\n`);
+    writeFileSync(this.paths.fingerprint, `${orthancFingerprint(runtime)}\n`);
     await this.waitReady(pid, runtime, timeoutMs);
     return pid;
   }
 
   private async waitReady(pid: number, runtime: OrthancRuntime, timeoutMs: number): Promise<void> {
-    const line = progress(`waiting for Orthanc (pid ${pid}) to answer on 127.0.0.1:${runtime.facts.httpPort}`);
+    const line = progress(`waiting for ${this.name} (pid ${pid}) to answer on 127.0.0.1:${runtime.facts.httpPort}`);
     const deadline = Date.now() + timeoutMs;
     let status = 0;
     while (Date.now() < deadline) {
       if (!isRunning(pid, orthancExecutable)) {
-        line.fail("Orthanc exited");
-        throw new TaskError(`Orthanc exited during startup; the end of ${this.layout.orthanc.log}:\n${logTail(this.layout.orthanc.log, 20)}`, {
+        line.fail(`${this.name} exited`);
+        throw new TaskError(`${this.name} exited during startup; the end of ${this.paths.log}:\n${logTail(this.paths.log, 20)}`, {
           hint: "a configuration the chart renders for Orthanc 1.13 may use keys or values 1.10 rejects; PostgreSQL errors mean the database is unreachable",
         });
       }
       status = await orthancStatus(runtime.facts.httpPort, runtime.facts.login);
       if (status === 200) {
-        line.done(`Orthanc answers on 127.0.0.1:${runtime.facts.httpPort} (pid ${pid})`);
+        line.done(`${this.name} answers on 127.0.0.1:${runtime.facts.httpPort} (pid ${pid})`);
         return;
       }
       line.update(status ? `HTTP ${status}` : "no answer yet");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    line.fail("Orthanc did not become ready");
-    throw new TaskError(`Orthanc did not answer /system with 200 within ${timeoutMs / 1000}s (last: ${status || "no answer"}); the end of its log:\n${logTail(this.layout.orthanc.log, 20)}`, {
+    line.fail(`${this.name} did not become ready`);
+    throw new TaskError(`${this.name} did not answer /system with 200 within ${timeoutMs / 1000}s (last: ${status || "no answer"}); the end of its log:\n${logTail(this.paths.log, 20)}`, {
       code: "timeout",
     });
   }
 
   /** SIGTERM and wait: Orthanc takes a few seconds to close its database. */
   stop(): Promise<boolean> {
-    return stopByPidFile(this.layout.orthanc.pid, orthancExecutable, "Orthanc", 60_000);
+    return stopByPidFile(this.paths.pid, orthancExecutable, this.name, 60_000);
+  }
+
+  /** SIGKILL, no shutdown at all (a crash, an OOM kill): for fault tests. Returns the PID it killed. */
+  async kill(): Promise<number | undefined> {
+    const pid = this.pid;
+    if (pid !== undefined) await killPid(pid, orthancExecutable);
+    return pid;
   }
 }

@@ -87,6 +87,17 @@ export async function stopPid(pid: number, executable: string, name: string, tim
   while (isRunning(pid, executable)) await sleep(100);
 }
 
+/** SIGKILL (a crash, for fault tests) and wait until the process is gone. */
+export async function killPid(pid: number, executable: string, timeoutMs = 10_000): Promise<void> {
+  if (!isRunning(pid, executable)) return;
+  process.kill(pid, "SIGKILL");
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid, executable)) {
+    if (Date.now() > deadline) throw new TaskError(`pid ${pid} (${executable}) is still alive ${timeoutMs / 1000}s after SIGKILL`);
+    await sleep(20);
+  }
+}
+
 /** Stops the process named in the PID file (if it is still ours) and removes the file. Returns whether one was running. */
 export async function stopByPidFile(pidFile: string, executable: string, name: string, timeoutMs?: number): Promise<boolean> {
   const pid = runningPid(pidFile, executable);

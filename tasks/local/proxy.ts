@@ -1,7 +1,8 @@
 // The TLS terminator: haproxy from Debian, standing in for the cluster's
 // gateway (Traefik in the helm approach, Istio in manual and gitops). Like the
 // gateway it terminates TLS with the chart's certificate on 443 (HTTPS → Orthanc
-// HTTP) and 11112 (TLS → Orthanc DICOM), accepting TLS 1.2 and 1.3 only.
+// HTTP) and 11112 (TLS → Orthanc DICOM), accepting TLS 1.2 and 1.3 only; with
+// several Orthanc instances it balances both ports over them, as a Service does.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -9,7 +10,7 @@ import { dirname } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import type { LocalLayout } from "./layout.ts";
-import { isRunning, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "./processes.ts";
+import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "./processes.ts";
 import { portHint, type LocalPorts } from "./settings.ts";
 
 export const haproxyExecutable = "/usr/sbin/haproxy";
@@ -26,13 +27,31 @@ const tls12Ciphers = [
 ].join(":");
 const tls13Suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
+export interface OrthancPorts {
+  httpPort: number;
+  dicomPort: number;
+}
+
 export interface ProxyConfigInput {
   ports: Pick<LocalPorts, "https" | "dicom">;
-  orthanc: { httpPort: number; dicomPort: number };
+  /** One Orthanc, or several on one database: then each port is balanced round robin over them. */
+  orthanc: OrthancPorts | readonly OrthancPorts[];
   pemFile: string;
 }
 
+/** The server lines of a backend; with several, a connection refused by one is retried on another. */
+function servers(orthancs: readonly OrthancPorts[], port: (o: OrthancPorts) => number): string {
+  if (orthancs.length === 1) return `  server orthanc 127.0.0.1:${port(orthancs[0]!)}`;
+  return [
+    "  balance roundrobin",
+    "  option redispatch 1",
+    ...orthancs.map((o, i) => `  server orthanc${i === 0 ? "" : `-${i + 1}`} 127.0.0.1:${port(o)}`),
+  ].join("\n");
+}
+
 export function haproxyConfig({ ports, orthanc, pemFile }: ProxyConfigInput): string {
+  const orthancs: readonly OrthancPorts[] = Array.isArray(orthanc) ? orthanc : [orthanc as OrthancPorts];
+  if (orthancs.length === 0) throw new TaskError("the proxy needs at least one Orthanc behind it");
   return `# written by korthweb (tasks/local/proxy.ts): the local stand-in for Traefik/Istio
 global
   log stderr format raw local0 info
@@ -59,7 +78,7 @@ frontend https
 
 backend orthanc_http
   mode http
-  server orthanc 127.0.0.1:${orthanc.httpPort}
+${servers(orthancs, (o) => o.httpPort)}
 
 frontend dicom_tls
   mode tcp
@@ -69,7 +88,7 @@ frontend dicom_tls
 
 backend orthanc_dicom
   mode tcp
-  server orthanc 127.0.0.1:${orthanc.dicomPort}
+${servers(orthancs, (o) => o.dicomPort)}
 `;
 }
 
@@ -136,4 +155,18 @@ export class LocalProxy {
   stop(): Promise<boolean> {
     return stopByPidFile(this.layout.proxy.pid, haproxyExecutable, "haproxy", 15_000);
   }
+
+  /** SIGKILL (the gateway crashing): for fault tests. Returns the PID it killed. */
+  async kill(): Promise<number | undefined> {
+    const pid = this.pid;
+    if (pid !== undefined) await killPid(pid, haproxyExecutable);
+    return pid;
+  }
+}
+
+/** From haproxy's log: how many HTTP requests / TCP sessions each "backend/server" took, e.g. "orthanc_dicom/orthanc-2" → 4. */
+export function servedBy(logText: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const match of logText.matchAll(/ (orthanc_(?:http|dicom)\/[\w.-]+) /g)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
+  return counts;
 }

@@ -8,7 +8,7 @@ import { TaskError } from "../lib/errors.ts";
 import { parseManifests } from "../lib/manifests.ts";
 import { resolveEnv, type EnvSpec } from "./container-env.ts";
 import type { LocalLayout } from "./layout.ts";
-import { resolveTemplate, type JsonObject } from "./orthanc-config.ts";
+import { applyOverlay, parseTemplate, resolveTemplate, stringifyTemplate, type JsonObject } from "./orthanc-config.ts";
 import { SecretStore } from "./secret-store.ts";
 import type { LocalSettings } from "./settings.ts";
 
@@ -92,4 +92,15 @@ export function loadRuntime(layout: LocalLayout, settings: LocalSettings): Ortha
   });
   const resolved = resolveTemplate(configText, env, layout.orthanc.config);
   return { configText, env, resolved, facts: orthancFacts(resolved) };
+}
+
+/**
+ * The same runtime with more configuration on top (e.g. other ports for a
+ * second instance, or PostgreSQL "Lock": true in a test): the overlay is
+ * applied to the template, so ${VAR} references stay references.
+ */
+export function runtimeWithOverlay(runtime: OrthancRuntime, overlay: JsonObject, source: string): OrthancRuntime {
+  const configText = stringifyTemplate(applyOverlay(parseTemplate(runtime.configText, source), overlay));
+  const resolved = resolveTemplate(configText, runtime.env, source);
+  return { configText, env: runtime.env, resolved, facts: orthancFacts(resolved) };
 }

@@ -27,6 +27,8 @@ export interface LocalSettings {
   namespace: string;
   domain: string;
   ports: LocalPorts;
+  /** How many Orthanc processes share the database behind the proxy (default 1; the chart sets PostgreSQL "Lock": false). */
+  orthancInstances: number;
 }
 
 interface PortSetting {
@@ -43,10 +45,20 @@ const portSettings: readonly PortSetting[] = [
   { flag: "pg-port", env: "KORTHWEB_LOCAL_PG_PORT", key: "postgresql", fallback: 55432, description: "port of the private PostgreSQL (default 55432)" },
 ];
 
+const instancesEnv = "KORTHWEB_LOCAL_ORTHANC_INSTANCES";
+/** More Orthanc processes than this on one small machine helps nobody; it also bounds the ports they take. */
+export const maxOrthancInstances = 8;
+
 /** The flags every local-stack task accepts (next to the kernel's common ones). */
-export const localFlags: Record<string, FlagSpec> = Object.fromEntries(
-  portSettings.map((item) => [item.flag, { type: "string", description: `${item.description} [env ${item.env}]` } satisfies FlagSpec]),
-);
+export const localFlags: Record<string, FlagSpec> = {
+  ...Object.fromEntries(
+    portSettings.map((item) => [item.flag, { type: "string", description: `${item.description} [env ${item.env}]` } satisfies FlagSpec]),
+  ),
+  "orthanc-instances": {
+    type: "string",
+    description: `Orthanc processes on the one database, balanced by the proxy (default 1; instance N uses Orthanc's ports + N-1) [env ${instancesEnv}]`,
+  },
+};
 
 /** How to change a port, for error messages ("port 443 is in use … → use --https-port"). */
 export function portHint(key: keyof LocalPorts): string {
@@ -71,6 +83,12 @@ export function loadLocalSettings(settings: Settings, flags: FlagValues = {}, en
     else if (fromEnv) ports[item.key] = parsePort(fromEnv, item.env);
     else ports[item.key] = item.fallback;
   }
+  const instancesRaw = typeof flags["orthanc-instances"] === "string" ? flags["orthanc-instances"] : env[instancesEnv];
+  const orthancInstances = instancesRaw ? Number(instancesRaw) : 1;
+  if (!Number.isInteger(orthancInstances) || orthancInstances < 1 || orthancInstances > maxOrthancInstances) {
+    const name = typeof flags["orthanc-instances"] === "string" ? "--orthanc-instances" : instancesEnv;
+    throw new TaskError(`invalid ${name} "${instancesRaw}": expected a whole number from 1 to ${maxOrthancInstances}`, { code: "usage" });
+  }
   const clash = portSettings.find((a) => portSettings.some((b) => a !== b && ports[a.key] === ports[b.key]));
   if (clash) throw new TaskError(`--${clash.flag} ${ports[clash.key]} is also used by another port of the local stack`, { code: "usage" });
   return {
@@ -83,5 +101,6 @@ export function loadLocalSettings(settings: Settings, flags: FlagValues = {}, en
     namespace: settings.namespaces.orthanc,
     domain: settings.domain,
     ports,
+    orthancInstances,
   };
 }

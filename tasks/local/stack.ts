@@ -6,7 +6,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Helm } from "../lib/helm.ts";
 import { log, style } from "../lib/log.ts";
 import { hostnames } from "../lib/settings.ts";
-import { displayPath, localLayout, type LocalLayout } from "./layout.ts";
+import { displayPath, extraOrthancInstances, localLayout, orthancInstancePaths, type LocalLayout } from "./layout.ts";
+import { instanceName, orthancInstances, writeInstanceOverlay } from "./instances.ts";
+import type { JsonObject } from "./orthanc-config.ts";
 import { LocalOrthanc } from "./orthanc.ts";
 import { prepare, type Prepared } from "./prepare.ts";
 import { listeningAddressesOf, requirePortFree } from "./processes.ts";
@@ -30,6 +32,8 @@ export interface LocalTargetFile {
   checksCalledAet: boolean;
   /** Orthanc itself, without the TLS terminator: for `make bench`'s direct path. */
   direct: { host: string; httpPort: number; dicomPort: number };
+  /** Every Orthanc behind the proxy (the first is `direct`); absent in files written before there could be several. */
+  instances?: { name: string; httpPort: number; dicomPort: number }[];
 }
 
 const show = displayPath;
@@ -60,25 +64,42 @@ export async function postgresqlStep(settings: LocalSettings): Promise<void> {
   log.ok(`database "${db.name}" owned by "${db.username}" (password from the generated Secret values)`);
 }
 
+/** Starts Orthanc instances 1…N (each unless already running as wanted) and stops any beyond N; returns instance 1's runtime. */
 export async function orthancStep(settings: LocalSettings): Promise<OrthancRuntime> {
   const layout = localLayout(settings.dir);
   const runtime = loadRuntime(layout, settings);
-  const orthanc = new LocalOrthanc(layout);
-  if (await orthanc.isCurrent(runtime)) {
-    log.ok(`Orthanc already running with this configuration (pid ${orthanc.pid}); reusing it`);
-  } else {
-    if (await orthanc.stop()) log.info("stopped Orthanc: its configuration or environment changed");
-    await orthanc.start(runtime);
+  await stopInstancesBeyond(layout, settings.orthancInstances);
+  const overlay = existsSync(layout.orthanc.overlay) ? (JSON.parse(readFileSync(layout.orthanc.overlay, "utf8")) as JsonObject) : {};
+  for (const instance of orthancInstances(layout, runtime, settings.orthancInstances)) {
+    const orthanc = new LocalOrthanc(layout, instance.paths, instance.name);
+    if (await orthanc.isCurrent(instance.runtime)) {
+      log.ok(`${instance.name} already running with this configuration (pid ${orthanc.pid}); reusing it`);
+      continue;
+    }
+    if (await orthanc.stop()) log.info(`stopped ${instance.name}: its configuration or environment changed`);
+    writeInstanceOverlay(runtime, instance, overlay);
+    await orthanc.start(instance.runtime);
   }
+  if (settings.orthancInstances > 1) log.ok(`${settings.orthancInstances} Orthanc processes share database "${runtime.facts.database.name}" (PostgreSQL "Lock": ${JSON.stringify((runtime.resolved.PostgreSQL as JsonObject | undefined)?.Lock ?? "default")})`);
   writePrivate(layout.credentials, `${JSON.stringify(runtime.facts.login, null, 2)}\n`);
   return runtime;
+}
+
+/** Stops instances numbered above `count` (left from a run with more). */
+async function stopInstancesBeyond(layout: LocalLayout, count: number): Promise<void> {
+  for (const instance of extraOrthancInstances(layout).filter((n) => n > count)) {
+    if (await new LocalOrthanc(layout, orthancInstancePaths(layout, instance), instanceName(instance)).stop()) {
+      log.info(`stopped ${instanceName(instance)}: the stack now runs ${count} instance${count === 1 ? "" : "s"}`);
+    }
+  }
 }
 
 export async function proxyStep(settings: LocalSettings): Promise<LocalTargetFile> {
   const layout = localLayout(settings.dir);
   const runtime = loadRuntime(layout, settings);
   const proxy = new LocalProxy(layout);
-  const config = haproxyConfig({ ports: settings.ports, orthanc: runtime.facts, pemFile: layout.tls.proxyPem });
+  const instances = orthancInstances(layout, runtime, settings.orthancInstances).map((i) => ({ name: i.name, httpPort: i.runtime.facts.httpPort, dicomPort: i.runtime.facts.dicomPort }));
+  const config = haproxyConfig({ ports: settings.ports, orthanc: instances, pemFile: layout.tls.proxyPem });
   if (await proxy.isCurrent(config, settings.ports)) {
     log.ok(`${proxyName} already running (pid ${proxy.pid}); reusing it`);
   } else {
@@ -87,7 +108,8 @@ export async function proxyStep(settings: LocalSettings): Promise<LocalTargetFil
     await requirePortFree(settings.ports.dicom, `DICOM-TLS of ${proxyName}`, portHint("dicom"), proxy.pid);
     if (await proxy.stop()) log.info(`stopped ${proxyName}: its configuration changed`);
     const pid = await proxy.start(config, settings.ports);
-    log.ok(`${proxyName} started (pid ${pid}): 127.0.0.1:${settings.ports.https} → Orthanc HTTP, 127.0.0.1:${settings.ports.dicom} → Orthanc DICOM`);
+    const behind = instances.length === 1 ? "Orthanc" : `${instances.length} Orthancs (round robin)`;
+    log.ok(`${proxyName} started (pid ${pid}): 127.0.0.1:${settings.ports.https} → ${behind} HTTP, 127.0.0.1:${settings.ports.dicom} → ${behind} DICOM`);
   }
   const names = hostnames(settings.domain);
   const target: LocalTargetFile = {
@@ -102,23 +124,28 @@ export async function proxyStep(settings: LocalSettings): Promise<LocalTargetFil
     calledAet: runtime.facts.aet,
     checksCalledAet: runtime.facts.checksCalledAet,
     direct: { host: "127.0.0.1", httpPort: runtime.facts.httpPort, dicomPort: runtime.facts.dicomPort },
+    instances,
   };
   writeFileSync(layout.target, `${JSON.stringify(target, null, 2)}\n`);
   return target;
 }
 
+/** PIDs of the stack's processes; instances ≥ 2 appear as "orthanc-2", … when they have a folder. */
 export interface StackProcesses {
   postgresql: number | undefined;
   orthanc: number | undefined;
   proxy: number | undefined;
+  [instance: `orthanc-${number}`]: number | undefined;
 }
 
 export function stackProcesses(settings: LocalSettings, layout: LocalLayout = localLayout(settings.dir)): StackProcesses {
-  return {
+  const processes: StackProcesses = {
     postgresql: existsSync(layout.postgresql.data) ? new LocalPostgresql(layout, settings.ports.postgresql).pid : undefined,
     orthanc: new LocalOrthanc(layout).pid,
     proxy: new LocalProxy(layout).pid,
   };
+  for (const n of extraOrthancInstances(layout)) processes[`orthanc-${n}`] = new LocalOrthanc(layout, orthancInstancePaths(layout, n)).pid;
+  return processes;
 }
 
 /** Listening addresses of each running part, e.g. { orthanc: ["127.0.0.1:8042", …] }. */
@@ -132,6 +159,9 @@ export function stackListeners(settings: LocalSettings): Record<string, string[]
 export async function stackDown(settings: LocalSettings, options: { deleteData: boolean }): Promise<void> {
   const layout = localLayout(settings.dir);
   if (await new LocalProxy(layout).stop()) log.ok(`stopped ${proxyName}`);
+  for (const n of extraOrthancInstances(layout).reverse()) {
+    if (await new LocalOrthanc(layout, orthancInstancePaths(layout, n), instanceName(n)).stop()) log.ok(`stopped ${instanceName(n)}`);
+  }
   if (await new LocalOrthanc(layout).stop()) log.ok("stopped Orthanc");
   if (existsSync(layout.postgresql.data) && (await new LocalPostgresql(layout, settings.ports.postgresql).stop())) log.ok("stopped PostgreSQL");
   if (options.deleteData) {
@@ -154,9 +184,13 @@ export function printSummary(settings: LocalSettings, target: LocalTargetFile): 
   log.plain(style.bold(`Local stack is up: Orthanc and PostgreSQL behind ${proxyName}`));
   log.plain(`  HTTPS (REST, Orthanc Explorer)  https://${target.webName}${port(target.httpsPort)}/  → 127.0.0.1:${target.httpsPort}`);
   log.plain(`  DICOM over TLS                  ${target.dicomName}:${target.dicomPort} (AE title ${target.calledAet}) → 127.0.0.1:${target.dicomPort}`);
+  if (target.instances && target.instances.length > 1) {
+    log.plain(`  Orthanc processes               ${target.instances.map((i) => `${i.name} (HTTP ${i.httpPort}, DICOM ${i.dicomPort})`).join(", ")}, one database`);
+  }
   log.plain(`  CA certificate                  ${show(layout.tls.ca)}`);
   log.plain(`  credentials                     ${show(layout.credentials)}  (username and password, 0600)`);
-  log.plain(`  logs                            ${show(layout.orthanc.log)}, ${show(layout.proxy.log)}, ${show(layout.postgresql.log)}`);
+  const orthancLogs = (target.instances ?? [{ name: "Orthanc" }]).map((_, i) => show(orthancInstancePaths(layout, i + 1).log));
+  log.plain(`  logs                            ${orthancLogs.join(", ")}, ${show(layout.proxy.log)}, ${show(layout.postgresql.log)}`);
   log.plain(`  try it                          curl --cacert ${show(layout.tls.ca)} --resolve ${target.webName}:${target.httpsPort}:127.0.0.1 -u USER:PASSWORD https://${target.webName}${port(target.httpsPort)}/system`);
   log.plain("");
   log.plain("Next:");
