@@ -84,7 +84,8 @@ export function helpText(name: string, tasks: readonly Task[]): string {
   }
   lines.push("", "Flags:");
   for (const [flag, spec] of Object.entries(allFlags(tasks))) {
-    lines.push(`  --${flag}${spec.type === "string" ? " VALUE" : ""}`.padEnd(26) + spec.description);
+    // At least one space, also after a long flag name.
+    lines.push(`${`  --${flag}${spec.type === "string" ? " VALUE" : ""}`.padEnd(25)} ${spec.description}`);
   }
   return lines.join("\n");
 }
