@@ -40,3 +40,10 @@ export async function skipUpstream(ctx: TaskContext, what: string, crds: readonl
   }
   log.ok(`CRDs present: ${crds.join(", ")}`);
 }
+
+/** Logs that a wait or check needing an upstream controller is skipped; true when it is (callers return). */
+export function skippedForUpstream(ctx: TaskContext, what: string): boolean {
+  if (!skipsUpstream(ctx)) return false;
+  log.warn(`${style.yellow("[skip-upstream]")} not ${what}`);
+  return true;
+}

@@ -6,6 +6,7 @@ import { run } from "../lib/exec.ts";
 import { waitForCrds } from "../lib/kube-wait.ts";
 import { log, style } from "../lib/log.ts";
 import { main, type Task, type TaskContext } from "../lib/task.ts";
+import { skipsUpstream, skipUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { applyFile, show, waitForWorkload } from "./apply.ts";
 import { checkIstioctl, installerFlag, istioInstaller } from "./istio-installer.ts";
 import { files, releases, workloads } from "./layout.ts";
@@ -45,10 +46,11 @@ export const task: Task = {
   title: "Istio: CNI, istiod, ingress gateway (443, 11112)",
   summary:
     "Creates namespaces istio-system and istio-ingress (manual/02-istio/namespaces.yaml), installs Istio's base (CRDs), cni and istiod charts at the pinned version with the values files in manual/02-istio/ — or, with ISTIO_INSTALLER=istioctl, `istioctl install -f manual/02-istio/istio-operator.yaml` — then the gateway chart as release istio-ingress (LoadBalancer on 443 and 11112), waiting for each.",
-  flags: installerFlag,
+  flags: { ...installerFlag, ...skipUpstreamFlag },
   run: async (ctx) => {
     const installer = istioInstaller(ctx.flags);
     await applyFile(ctx, files.istioNamespaces);
+    if (skipsUpstream(ctx)) return skipUpstream(ctx, `Istio (${installer}) and its ingress gateway`, istioCrds);
     log.info(`control plane installer: ${installer}`);
     if (installer === "istioctl") await controlPlaneWithIstioctl(ctx);
     else await controlPlaneWithHelm(ctx);

@@ -7,6 +7,7 @@ import { log } from "../lib/log.ts";
 import type { KubeObject } from "../lib/manifests.ts";
 import { hostnames } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skippedForUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { loadBalancerAddress } from "../lib/kube-status.ts";
 import { applyFile, onlyObject } from "./apply.ts";
 import { files, namespaces, releases, secrets } from "./layout.ts";
@@ -30,9 +31,11 @@ export const task: Task = {
   title: "Routing: Gateway (443, 11112) and VirtualServices",
   summary:
     "Applies manual/06-routing/routing.yaml (rendered from helm/orthanc): a Gateway on the istio-ingress gateway with 443 (HTTPS, TLS terminated, web.<domain>) and 11112 (TLS terminated, hosts \"*\" for DICOM clients without SNI), both with the orthanc-tls certificate, and VirtualServices to Orthanc's 8042 (http) and 4242 (tcp). Then checks the certificate Secret exists and the gateway Service exposes every Gateway port, and prints the address.",
+  flags: skipUpstreamFlag,
   run: async (ctx) => {
     const gateway = onlyObject(files.routing, "Gateway");
     await applyFile(ctx, files.routing);
+    if (skippedForUpstream(ctx, "checking the certificate Secret and the gateway Service: cert-manager and the gateway chart were not installed")) return;
     if (ctx.dryRun) {
       log.info(`[dry-run] would check Secret ${secrets.tls.namespace}/${secrets.tls.name} has tls.crt and the Service ${releases.gateway.namespace}/${releases.gateway.release} exposes ${(gateway.spec as GatewaySpec).servers.map((s) => s.port.number).join(", ")}`);
       return;

@@ -3,6 +3,7 @@
 // Grafana dashboard for Orthanc.
 import { waitForCrds } from "../lib/kube-wait.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skipsUpstream, skipUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { applyFile, waitForWorkload } from "./apply.ts";
 import { ensureGeneratedSecret, generatedSecrets } from "./credentials.ts";
 import { files, releases, workloads } from "./layout.ts";
@@ -15,9 +16,16 @@ export const task: Task = {
   title: "Observability: Prometheus, Grafana, Kiali, Orthanc dashboard",
   summary:
     "Creates namespaces monitoring and kiali-operator, the Secret grafana-admin (random password) unless it exists, installs kube-prometheus-stack (Prometheus with a certificate-only Istio sidecar, Grafana) and the kiali-operator chart at their pinned versions, then applies the scrape targets (Orthanc's ServiceMonitor rendered from helm/orthanc, Envoy and istiod), the Orthanc dashboard and the Kiali resource. Waits for each. Open them with make manual-grafana / make manual-kiali.",
+  flags: skipUpstreamFlag,
   run: async (ctx) => {
     await applyFile(ctx, files.observabilityNamespaces);
     await ensureGeneratedSecret(ctx, generatedSecrets.grafana);
+    if (skipsUpstream(ctx)) {
+      // Our objects only: scrape targets, dashboard, the Kiali resource; nothing runs them.
+      await skipUpstream(ctx, "kube-prometheus-stack and kiali-operator", [...monitoringCrds, ...kialiCrds]);
+      for (const path of [files.orthancServiceMonitor, files.istioMonitors, files.orthancDashboard, files.kiali]) await applyFile(ctx, path);
+      return;
+    }
     await ctx.helm.upgradeInstall(releases.kubePrometheusStack);
     await waitForCrds(ctx.kube, monitoringCrds, ctx.settings.timeoutSeconds);
     await waitForWorkload(ctx, workloads.prometheusOperator);

@@ -5,6 +5,7 @@
 import { TaskError } from "../lib/errors.ts";
 import { log, style } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skippedForUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { smokeTask } from "../../smoke/cli.ts";
 import { targetFlags } from "../../smoke/discover.ts";
 import { namespaces, releases, secrets } from "./layout.ts";
@@ -33,8 +34,9 @@ export const task: Task = {
   title: "Verify: sidecars present, smoke suite through the gateway",
   summary:
     "Checks that every running pod in namespace orthanc has its istio-proxy, then runs the smoke suite (smoke/cli.ts) against the istio-ingress gateway with the CA from Secret istio-ingress/orthanc-tls and the login from Secret orthanc/orthanc-admin. Pass --host (and --https-port/--dicom-port) when the gateway has no LoadBalancer address, e.g. through a port-forward.",
-  flags: targetFlags,
+  flags: { ...targetFlags, ...skipUpstreamFlag },
   run: async (ctx) => {
+    if (skippedForUpstream(ctx, "verifying: without Istio there are no sidecars, no gateway and no traffic to test")) return;
     const flags = { ...smokeDefaults, ...ctx.flags };
     if (ctx.dryRun) {
       log.info(`${style.yellow("[dry-run]")} would check every running pod in ${namespaces.app} has an istio-proxy container`);
