@@ -5,6 +5,7 @@ import { log, style } from "../lib/log.ts";
 import { waitForCrds, waitForRollout } from "../lib/kube-wait.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skipsUpstream, skipUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { fluxControllers, fluxCrds, loadFluxManifest } from "./flux.ts";
 import { bootstrap } from "./tree.ts";
 
@@ -16,8 +17,15 @@ export const task: Task = {
     "checks it really is that version, then waits for the Flux CRDs and the source, kustomize, helm and notification controllers. Re-running re-applies the same objects.",
   flags: {
     "flux-manifest": { type: "string", description: `local copy of Flux's install.yaml (default: download ${pins.flux.installManifest})` },
+    ...skipUpstreamFlag,
   },
   run: async (ctx) => {
+    if (skipsUpstream(ctx)) {
+      // The namespace install.yaml would have made (labelled as it labels it): the Git source and entry Kustomization live there.
+      const labels = { "app.kubernetes.io/instance": bootstrap.namespace, "app.kubernetes.io/part-of": "flux" };
+      await ctx.kube.apply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: bootstrap.namespace, labels } }], `namespace ${bootstrap.namespace}`);
+      return skipUpstream(ctx, `Flux ${pins.flux.version} controllers (${pins.flux.installManifest})`, fluxCrds);
+    }
     const file = typeof ctx.flags["flux-manifest"] === "string" ? ctx.flags["flux-manifest"] : undefined;
     if (ctx.dryRun && !file) {
       log.info(`${style.yellow("[dry-run]")} would download ${pins.flux.installManifest} and apply it (server-side)`);

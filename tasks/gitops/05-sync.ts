@@ -2,18 +2,21 @@
 // fetched again and every Flux Kustomization that exists re-applies.
 import { log, style } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
-import { gitopsTree } from "./context.ts";
+import { skipsUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
+import { gitopsTree, selectedTenants } from "./context.ts";
 import { fluxResources, reconcileAnnotation } from "./flux.ts";
 import { pathFlag } from "./options.ts";
 import { bootstrap, refId, type Ref } from "./tree.ts";
+import { applyWithoutFlux } from "./without-flux.ts";
 
 export const task: Task = {
   id: "gitops/05-sync",
   title: "Sync now",
   summary: `Sets ${reconcileAnnotation} on the GitRepository and on every Flux Kustomization of the tree that already exists, so Flux fetches and applies now.`,
-  flags: pathFlag,
+  flags: { ...pathFlag, ...skipUpstreamFlag },
   run: async (ctx) => {
     const tree = await gitopsTree(ctx);
+    if (skipsUpstream(ctx)) return applyWithoutFlux(ctx, tree, selectedTenants(ctx, tree));
     const stamp = new Date().toISOString();
     const targets: { resource: string; ref: Ref }[] = [
       { resource: fluxResources.gitRepository, ref: { name: bootstrap.gitRepository, namespace: bootstrap.namespace } },

@@ -2,12 +2,14 @@
 // order: each Flux Kustomization's HelmReleases, then the Kustomization
 // itself (infrastructure first, then each tenant). A failure names the
 // object and Flux's own reason (install failed, dependency not ready, …).
-import { waitForCondition } from "../lib/kube-wait.ts";
+import { waitForCondition, waitForRollout } from "../lib/kube-wait.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skippedForUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { gitopsTree, selectedTenants } from "./context.ts";
 import { fluxResources } from "./flux.ts";
 import { pathFlag } from "./options.ts";
 import { dependencyOrder, refId, type FluxTree, type HelmReleaseInfo, type Ref } from "./tree.ts";
+import { ourDeployments } from "./without-flux.ts";
 
 export interface WaitItem {
   resource: string;
@@ -33,9 +35,13 @@ export const task: Task = {
   summary:
     "Follows the tree in dependency order (infrastructure controllers, configs, then each tenant) and waits for each HelmRelease and Flux Kustomization to report Ready=True, " +
     "with a progress line showing Flux's current reason. Each wait may take --timeout seconds.",
-  flags: pathFlag,
+  flags: { ...pathFlag, ...skipUpstreamFlag },
   run: async (ctx) => {
     const tree = await gitopsTree(ctx);
+    if (skippedForUpstream(ctx, "waiting for Flux to report Ready (no Flux controllers); waiting for the tenants' Orthanc instead")) {
+      for (const deployment of ourDeployments(selectedTenants(ctx, tree))) await waitForRollout(ctx.kube, "Deployment", deployment.name, deployment.namespace, ctx.settings.timeoutSeconds);
+      return;
+    }
     const tenants = selectedTenants(ctx, tree).map((tenant) => tenant.name);
     for (const item of waitPlan(tree, tenants)) {
       await waitForCondition(ctx.kube, item.resource, item.ref.name, item.ref.namespace, ctx.settings.timeoutSeconds);

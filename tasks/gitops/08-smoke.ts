@@ -8,6 +8,7 @@ import { run } from "../lib/exec.ts";
 import { log, style } from "../lib/log.ts";
 import { fromRoot, repoRoot, workDir } from "../lib/paths.ts";
 import { main, type Task } from "../lib/task.ts";
+import { skippedForUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { gitopsTree, selectedTenants } from "./context.ts";
 import { pathFlag } from "./options.ts";
 import { tenantEndpoints, type TenantEndpoints } from "./tree.ts";
@@ -37,8 +38,9 @@ export const task: Task = {
   summary:
     "Runs the smoke suite (TLS on 443 and 11112, REST with and without login, C-ECHO, C-STORE and read-back) against each tenant through its own gateway, " +
     "with its CA and login read from its Secrets. Skip with --skip-smoke (e.g. when the load balancer address is not reachable from here).",
-  flags: { ...pathFlag, "skip-smoke": { type: "boolean", description: "do not run the smoke suite" } },
+  flags: { ...pathFlag, ...skipUpstreamFlag, "skip-smoke": { type: "boolean", description: "do not run the smoke suite" } },
   run: async (ctx) => {
+    if (skippedForUpstream(ctx, "running the smoke suite: without Istio, cert-manager and PostgreSQL there is no traffic to test")) return;
     if (ctx.flags["skip-smoke"] === true) {
       log.info("skipped (--skip-smoke); run it later: make smoke ARGS=\"--target kube --tenant NAME …\" (see the commands printed with --dry-run)");
       return;

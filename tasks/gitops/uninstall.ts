@@ -11,10 +11,12 @@ import { log, style } from "../lib/log.ts";
 import { preflight } from "../lib/preflight.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task, type TaskContext } from "../lib/task.ts";
+import { skipsUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { gitopsTree } from "./context.ts";
 import { fluxResources } from "./flux.ts";
 import { pathFlag } from "./options.ts";
 import { bootstrap, dependencyOrder, refId, tenantLabel, type Ref } from "./tree.ts";
+import { removeWithoutFlux } from "./without-flux.ts";
 
 const purging = (ctx: TaskContext) => ctx.flags.purge === true || process.env.PURGE === "1";
 const entryRef: Ref = { name: bootstrap.entryKustomization, namespace: bootstrap.namespace };
@@ -79,6 +81,7 @@ const checks: Task = {
     ...pathFlag,
     purge: { type: "boolean", description: "also delete the tenants' namespaces: database volumes and the Secrets made at install [env PURGE=1]" },
     "keep-flux": { type: "boolean", description: "leave the Flux controllers installed" },
+    ...skipUpstreamFlag,
   },
   run: async (ctx) => {
     await preflight(ctx.kube, { tools: [{ name: "kubectl", minimum: pins.minKubectl }] });
@@ -103,6 +106,7 @@ const tenants: Task = {
   title: "Remove the tenants' workloads",
   summary: "Deletes each tenant's Flux Kustomization; Flux then uninstalls its gateway, PostgreSQL and Orthanc releases as the tenant's account. Namespaces and volumes stay.",
   run: async (ctx) => {
+    if (skipsUpstream(ctx)) await removeWithoutFlux(ctx, await gitopsTree(ctx));
     for (const ref of (await deployedUnits(ctx)).filter((unit) => unit.namespace !== bootstrap.namespace)) await deleteAndWait(ctx, fluxResources.kustomization, ref);
   },
 };
