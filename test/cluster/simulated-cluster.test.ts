@@ -4,12 +4,15 @@
 // Upstream charts are skipped (--skip-upstream: they need the internet);
 // everything of ours is applied for real and checked as the server holds it.
 // One cluster for the whole file; the approaches run one after the other.
-import { parseAllDocuments } from "yaml";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../tasks/lib/exec.ts";
+import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
+import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
 import { pins } from "../../tasks/lib/settings.ts";
 import { requireToolPath } from "../../tasks/lib/tools.ts";
 import { listeningAddressesOf } from "../../tasks/local/processes.ts";
+import { loadFluxTree } from "../../tasks/gitops/tree.ts";
 import { kubectl, kubectlJson, runTaskScript, snapshot, snapshotDiff, startTestCluster, type TestCluster } from "../helpers/simulated-cluster.ts";
 
 let cluster: TestCluster;
@@ -30,13 +33,6 @@ interface Workload {
   metadata: { name: string; namespace: string };
   status?: { conditions?: Condition[] };
 }
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  spec?: unknown;
-}
-
 const isCustom = (apiVersion: string) => apiVersion.includes(".") && !/(^|\.)k8s\.io\//.test(apiVersion);
 
 /** True when every field of `expected` is in `actual` with the same value (the server may add defaults, never drop). */
@@ -47,24 +43,39 @@ function contains(actual: unknown, expected: unknown): boolean {
   return Object.entries(expected).every(([key, value]) => contains((actual as Record<string, unknown>)[key], value));
 }
 
+const resourceOf = (object: KubeObject) => {
+  const apiVersion = String(object.apiVersion);
+  return `${String(object.kind).toLowerCase()}${apiVersion.includes("/") ? `.${apiVersion.split("/")[0]}` : ""}`;
+};
+
+/**
+ * Objects the server does not hold as written: missing, or (custom resources) with fields the API
+ * server pruned or changed. Secrets are only checked to exist (written as stringData, stored as data).
+ */
+async function notStoredAsWritten(objects: readonly KubeObject[], defaultNamespace: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const object of objects) {
+    const namespace = typeof object.metadata?.namespace === "string" ? object.metadata.namespace : defaultNamespace;
+    const label = `${String(object.kind)} ${namespace}/${String(object.metadata?.name)}`;
+    const stored = await kubectl(cluster, ["get", resourceOf(object), String(object.metadata?.name), "-n", namespace, "-o", "json"]);
+    if (stored.exitCode !== 0) {
+      problems.push(`${label}: ${stored.stderr.trim()}`);
+      continue;
+    }
+    if (!isCustom(String(object.apiVersion))) continue;
+    const held = JSON.parse(stored.stdout) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(object)) {
+      if (!["apiVersion", "kind", "metadata", "status"].includes(key) && !contains(held[key], value)) problems.push(`${label}: stored .${key} differs from what was written`);
+    }
+  }
+  return problems;
+}
+
+const objectsOf = (text: string, source: string) => parseManifests(text, source).map((item) => item.object);
+
 async function unavailableDeployments(namespace: string): Promise<string[]> {
   const { items } = await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", namespace]);
   return items.filter((item) => !item.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")).map((item) => item.metadata.name);
-}
-
-/** Custom resources of a rendered manifest that the server does not hold exactly as written (missing, or fields pruned). */
-async function customResourcesNotAsWritten(manifest: string, defaultNamespace: string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const doc of parseAllDocuments(manifest)) {
-    const object = doc.toJS() as Manifest | null;
-    if (!object?.apiVersion || !isCustom(object.apiVersion)) continue;
-    const group = object.apiVersion.split("/")[0];
-    const namespace = object.metadata.namespace ?? defaultNamespace;
-    const stored = await kubectl(cluster, ["get", `${object.kind.toLowerCase()}.${group}`, object.metadata.name, "-n", namespace, "-o", "json"]);
-    if (stored.exitCode !== 0) problems.push(`${object.kind} ${namespace}/${object.metadata.name}: ${stored.stderr.trim()}`);
-    else if (!contains((JSON.parse(stored.stdout) as Manifest).spec, object.spec)) problems.push(`${object.kind} ${namespace}/${object.metadata.name}: stored spec differs from the manifest`);
-  }
-  return problems;
 }
 
 describe("the simulated cluster", () => {
@@ -116,7 +127,7 @@ describe("helm approach (make helm-install ARGS=--skip-upstream)", () => {
     expect(items.map((item) => item.metadata.name)).toEqual(["orthanc"]);
     const manifest = await runHelm(["get", "manifest", "orthanc", "-n", namespace]);
     expect(manifest).toMatch(/kind: IngressRouteTCP/);
-    expect(await customResourcesNotAsWritten(manifest, namespace)).toEqual([]);
+    expect(await notStoredAsWritten(objectsOf(manifest, "helm get manifest orthanc"), namespace)).toEqual([]);
   }, 300_000);
 
   it("re-runs as a no-op: no object in the namespace changes; Helm records a revision with the same manifest", async () => {
@@ -139,6 +150,86 @@ describe("helm approach (make helm-install ARGS=--skip-upstream)", () => {
     const purged = await runTaskScript(cluster, "helm/uninstall.ts", ["--purge"]);
     expect(purged.exitCode, purged.stderr).toBe(0);
     expect([...(await snapshot(cluster, [namespace])).keys()]).toEqual([]);
+  }, 300_000);
+});
+
+describe("manual approach (make manual-install ARGS=--skip-upstream)", () => {
+  const namespaces = ["istio-system", "istio-ingress", "cert-manager", "orthanc", "monitoring", "kiali-operator"];
+  const clusterScoped = ["clusterissuers.cert-manager.io"];
+  const install = () => runTaskScript(cluster, "manual/install.ts", ["--skip-upstream", "--timeout", "180"]);
+  /** Every object in the committed YAML the steps apply (not the upstream charts' values, not istioctl's IstioOperator). */
+  const committedObjects = () =>
+    ["02-istio/namespaces.yaml", "03-cert-manager/namespace.yaml", "03-cert-manager/ca-chain.yaml", "04-postgresql/namespace.yaml", "05-orthanc/orthanc.yaml", "06-routing/routing.yaml", "07-security/peer-authentication.yaml", "07-security/authorization-policies.yaml", "08-observability/namespaces.yaml", "08-observability/orthanc-servicemonitor.yaml", "08-observability/istio-monitors.yaml", "08-observability/orthanc-dashboard.yaml", "08-observability/kiali.yaml"]
+      .flatMap((file) => objectsOf(readFileSync(fromRoot("manual", file), "utf8"), file));
+
+  it("installs: every step succeeds, Orthanc Available, every committed object stored as written", async () => {
+    const result = await install();
+    expect(result.exitCode, result.stderr).toBe(0);
+    for (const skipped of ["Istio", "cert-manager", "PostgreSQL", "kube-prometheus-stack"]) expect(result.stderr).toContain(`[skip-upstream] not installing ${skipped}`);
+    expect(await unavailableDeployments("orthanc")).toEqual([]);
+    expect((await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", "orthanc"])).items.map((item) => item.metadata.name)).toEqual(["orthanc"]);
+    const objects = committedObjects();
+    expect(objects.length).toBeGreaterThan(25);
+    expect(await notStoredAsWritten(objects, "default")).toEqual([]);
+  }, 300_000);
+
+  it("re-runs as a no-op: no object changes", async () => {
+    const before = await snapshot(cluster, namespaces, clusterScoped);
+    const result = await install();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped))).toEqual([]);
+  }, 300_000);
+
+  it("uninstalls: only namespaces and Secrets stay (by design); --purge removes everything", async () => {
+    const kept = await runTaskScript(cluster, "manual/uninstall.ts", []);
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    const left = [...(await snapshot(cluster, namespaces, clusterScoped)).keys()].filter((key) => !/^(ConfigMap \S+\/kube-root-ca\.crt|ServiceAccount \S+\/default)$/.test(key));
+    expect(left.filter((key) => !/^(Namespace|Secret) /.test(key))).toEqual([]);
+    const purged = await runTaskScript(cluster, "manual/uninstall.ts", ["--purge"]);
+    expect(purged.exitCode, purged.stderr).toBe(0);
+    expect([...(await snapshot(cluster, namespaces, clusterScoped)).keys()]).toEqual([]);
+  }, 300_000);
+});
+
+describe("gitops approach (make gitops-install ARGS=--skip-upstream): the tree applied in place of Flux", () => {
+  const source = ["--url", "https://example.invalid/you/korthweb.git", "--branch", "main"];
+  const namespaces = ["flux-system", "bhc", "bhc-ingress", "mhr", "mhr-ingress", "cert-manager", "istio-system", "kiali-operator", "monitoring"];
+  const clusterScoped = ["clusterissuers.cert-manager.io"];
+  const install = () => runTaskScript(cluster, "gitops/install.ts", ["--skip-upstream", ...source, "--timeout", "180"]);
+  const releaseSecret = /^Secret (bhc|mhr)\/sh\.helm\.release\.v1\.orthanc\.v\d+$/;
+
+  it("installs: every step succeeds, each tenant's Orthanc Available, every object of the tree stored as written", async () => {
+    const result = await install();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain("[skip-upstream] not installing Flux");
+    for (const tenant of ["bhc", "mhr"]) {
+      expect(await unavailableDeployments(tenant)).toEqual([]);
+      expect((await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", tenant])).items.map((item) => item.metadata.name)).toEqual(["orthanc"]);
+      const manifest = await runHelm(["get", "manifest", "orthanc", "-n", tenant]);
+      expect(manifest).toMatch(/kind: VirtualService/);
+      expect(await notStoredAsWritten(objectsOf(manifest, `helm get manifest -n ${tenant} orthanc`), tenant)).toEqual([]);
+    }
+    const tree = await loadFluxTree(repoRoot);
+    const objects = tree.units.flatMap((unit) => unit.objects);
+    expect(objects.filter((object) => object.kind === "HelmRelease").length).toBeGreaterThanOrEqual(12);
+    expect(await notStoredAsWritten(objects, "default")).toEqual([]);
+  }, 300_000);
+
+  it("re-runs as a no-op: no object changes; Helm records a revision of each tenant's Orthanc", async () => {
+    const before = await snapshot(cluster, namespaces, clusterScoped);
+    const result = await install();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped)).filter((line) => !releaseSecret.test(line.split(":")[0]!))).toEqual([]);
+  }, 300_000);
+
+  it("uninstalls: the tenants' namespaces and Secrets stay (by design); --purge removes everything", async () => {
+    const kept = await runTaskScript(cluster, "gitops/uninstall.ts", ["--skip-upstream", "--timeout", "180"]);
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    const left = [...(await snapshot(cluster, namespaces, clusterScoped)).keys()].filter((key) => !/^(ConfigMap \S+\/kube-root-ca\.crt|ServiceAccount \S+\/default)$/.test(key));
+    expect(left.filter((key) => !/^(Namespace|Secret) (bhc|mhr)(-ingress)?(\/|$)/.test(key))).toEqual([]);
+    const purged = await runTaskScript(cluster, "gitops/uninstall.ts", ["--skip-upstream", "--purge", "--timeout", "180"]);
+    expect(purged.exitCode, purged.stderr).toBe(0);
+    expect([...(await snapshot(cluster, namespaces, clusterScoped)).keys()]).toEqual([]);
   }, 300_000);
 });
 

@@ -63,10 +63,11 @@ async function namespacedResources(cluster: TestCluster): Promise<string[]> {
 }
 
 /**
- * "Kind namespace/name" → resourceVersion of every object in `namespaces`, and of the namespaces
- * themselves: equal snapshots before and after a step mean the step changed nothing.
+ * "Kind namespace/name" → resourceVersion of every object in `namespaces`, of the namespaces
+ * themselves and of every object of the cluster-scoped `resources` (e.g. clusterissuers.cert-manager.io):
+ * equal snapshots before and after a step mean the step changed nothing.
  */
-export async function snapshot(cluster: TestCluster, namespaces: readonly string[]): Promise<Map<string, string>> {
+export async function snapshot(cluster: TestCluster, namespaces: readonly string[], clusterScoped: readonly string[] = []): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const resources = (await namespacedResources(cluster)).join(",");
   for (const namespace of namespaces) {
@@ -75,6 +76,9 @@ export async function snapshot(cluster: TestCluster, namespaces: readonly string
   }
   const listedNamespaces = await kubectlJson<Listed>(cluster, ["get", "namespaces"]);
   for (const item of listedNamespaces.items) if (namespaces.includes(item.metadata.name)) out.set(`Namespace ${item.metadata.name}`, item.metadata.resourceVersion);
+  for (const resource of clusterScoped) {
+    for (const item of (await kubectlJson<Listed>(cluster, ["get", resource])).items) out.set(`${item.kind} ${item.metadata.name}`, item.metadata.resourceVersion);
+  }
   return out;
 }
 
