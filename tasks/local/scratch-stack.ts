@@ -4,15 +4,16 @@
 // with explicit settings (no environment variables). Everything it starts is
 // stopped by PID in down() — tests call it from afterAll, so also after a
 // failure — and, as a last resort, when the process exits.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { localTarget, TargetOptions } from "../../smoke/discover.ts";
 import type { SmokeTarget } from "../../smoke/target.ts";
 import { Helm } from "../lib/helm.ts";
 import { defaults } from "../lib/settings.ts";
 import { orthancInstances, type OrthancInstance } from "./instances.ts";
-import { extraOrthancInstances, localLayout, orthancInstancePaths, type LocalLayout } from "./layout.ts";
-import { LocalOrthanc } from "./orthanc.ts";
+import { localLayout, orthancInstancePaths, type LocalLayout } from "./layout.ts";
+import { LocalOrthanc, orthancExecutable } from "./orthanc.ts";
+import { stopByPidFile } from "./processes.ts";
 import { LocalPostgresql } from "./postgresql.ts";
 import { LocalProxy } from "./proxy.ts";
 import { loadRuntime, type OrthancRuntime } from "./runtime.ts";
@@ -48,6 +49,16 @@ function stopAtExit(): void {
       if (pid !== undefined) process.kill(pid, name === "postgresql" ? "SIGINT" : "SIGTERM");
     }
   }
+}
+
+/** orthanc.pid files up to three levels below `dir`. */
+function orthancPidFilesBelow(dir: string, depth = 3): string[] {
+  if (depth === 0 || !existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return orthancPidFilesBelow(path, depth - 1);
+    return entry.name === "orthanc.pid" ? [path] : [];
+  });
 }
 
 export class ScratchStack {
@@ -135,9 +146,13 @@ export class ScratchStack {
     return stackProcesses(this.settings, this.layout);
   }
 
-  /** Stops every process by PID (proxy, each Orthanc, PostgreSQL) and deletes the folder. */
+  /**
+   * Stops every process by PID (proxy, each Orthanc, PostgreSQL) and deletes the folder. Orthancs a test
+   * started elsewhere in the folder (e.g. with another overlay) are stopped too: by any orthanc.pid below it.
+   */
   async down(): Promise<void> {
     try {
+      await Promise.all(orthancPidFilesBelow(this.dir).map((pidFile) => stopByPidFile(pidFile, orthancExecutable, `Orthanc (${pidFile})`)));
       await stackDown(this.settings, { deleteData: false });
     } finally {
       stacksToStopAtExit.delete(this);
@@ -145,10 +160,5 @@ export class ScratchStack {
       const alive = Object.values(this.processes()).some((pid) => pid !== undefined);
       if (!alive) rmSync(this.dir, { recursive: true, force: true });
     }
-  }
-
-  /** Instance numbers ≥ 2 with a folder (for checks that walk every log). */
-  extraInstances(): number[] {
-    return extraOrthancInstances(this.layout);
   }
 }

@@ -143,6 +143,7 @@ describe("two Orthancs on one database behind the proxy (PostgreSQL Lock false)"
         httpRequests: { orthanc: since("orthanc_http/orthanc"), "orthanc-2": since("orthanc_http/orthanc-2") },
         lockErrors: 0,
         errorLines: Object.fromEntries(logs.map(({ name, text }) => [name, text.split("\n").filter((line) => line.startsWith("E")).length])),
+        serializationConflictLines: Object.fromEntries(logs.map(({ name, text }) => [name, text.split("\n").filter((line) => /could not serialize/i.test(line)).length])),
       });
     } finally {
       rest.close();
