@@ -31,6 +31,10 @@ test: setup setup-go-tools cluster-build ## run the whole test suite (typecheck,
 	tsc -p tsconfig.json
 	vitest run
 
+.PHONY: audit
+audit: setup ## security audit: rendered approaches, repository scan, live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
+	$(NODE) tasks/audit/cli.ts $(ARGS)
+
 .PHONY: validate
 validate: setup ## render every approach and check every object (schemas, policy); no cluster needed
 	$(NODE) tasks/validate/cli.ts

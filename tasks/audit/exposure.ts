@@ -1,8 +1,8 @@
 // Every port an ingress exposes on its LoadBalancer must carry TLS. These
-// helpers answer "which exposed ports do not?" for the two ingresses the
-// approaches use, so tests can assert "none" on the committed files and
-// "this one" on a broken copy.
-import type { KubeObject } from "../../tasks/lib/manifests.ts";
+// answer "which exposed ports do not?" for the two ingresses the approaches
+// use (Traefik for helm, the Istio gateway for manual and gitops); `make audit`
+// and the approaches' tests assert "none" on the committed files.
+import type { KubeObject } from "../lib/manifests.ts";
 
 export interface ServicePort {
   port: number;

@@ -7,7 +7,7 @@ import { renderTenantReleases } from "../../tasks/gitops/release-render.ts";
 import { loadFluxTree, renderFluxTree, tenantEndpoints, type FluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
-import { plainGatewayPorts } from "../helpers/ingress-tls.ts";
+import { plainGatewayPorts } from "../../tasks/audit/exposure.ts";
 import { useCheckoutCopies } from "./copy.ts";
 
 const copy = useCheckoutCopies();

@@ -7,7 +7,7 @@ import { files } from "../../tasks/manual/layout.ts";
 import { meshWorkloads } from "../../tasks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
 import { routingProblems, type GatewayDeployment } from "./checks.ts";
-import { plainGatewayPorts } from "../helpers/ingress-tls.ts";
+import { plainGatewayPorts } from "../../tasks/audit/exposure.ts";
 
 const objects = allObjects();
 const gatewayValues = values(files.gatewayValues);
