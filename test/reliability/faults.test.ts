@@ -166,7 +166,7 @@ describe("fault tests: nothing acknowledged is lost, every failure is reported",
       await postgresql.start();
       const upAt = ingest.now();
       const afterUp = (records: readonly SentInstance[]) => records.filter((record) => record.fate === "acknowledged" && record.at > upAt);
-      // The plugin retries the connection every ConnectionRetryInterval (5 s), up to MaximumConnectionRetries (10) times.
+      // The plugin retries the connection every ConnectionRetryInterval (chart: 1 s), up to MaximumConnectionRetries (60) times.
       await ingest.waitFor((records) => afterUp(records).length >= 20, 90_000, "20 instances acknowledged after PostgreSQL is back");
       stop = true;
       await sending;
