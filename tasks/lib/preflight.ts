@@ -22,6 +22,8 @@ export interface PreflightNeeds {
   crds?: readonly string[];
   /** Hint for missing CRDs: which step or command installs them. */
   crdHint?: string;
+  /** Oldest Kubernetes accepted (default pins.minKubernetes). */
+  minKubernetes?: string;
 }
 
 export const kubeTools: readonly ToolNeed[] = [
@@ -44,11 +46,26 @@ export async function preflight(kube: Kube, needs: PreflightNeeds = {}): Promise
   }
   if (needs.cluster === false) return report;
   if (kube.dryRun) {
-    log.info(`${style.yellow("[dry-run]")} would check: kube context set, API server reachable, Kubernetes ≥ ${pins.minKubernetes}` +
+    log.info(`${style.yellow("[dry-run]")} would check: kube context set, API server reachable, Kubernetes ≥ ${needs.minKubernetes ?? pins.minKubernetes}` +
       (needs.crds?.length ? `, CRDs ${needs.crds.join(", ")}` : ""));
     return report;
   }
 
+  const cluster = await checkCluster(kube, needs.minKubernetes);
+  report.context = cluster.context;
+  report.serverVersion = cluster.version;
+  log.ok(`kube context ${cluster.context}`);
+  log.ok(`API server reachable, Kubernetes ${cluster.version}`);
+
+  if (needs.crds?.length) {
+    await requireCrds(kube, needs.crds, needs.crdHint ?? "install the controller that owns them first");
+    log.ok(`CRDs present: ${needs.crds.length}`);
+  }
+  return report;
+}
+
+/** The selected kube context exists, its API server answers, and runs at least `minimum`. */
+export async function checkCluster(kube: Kube, minimum: string = pins.minKubernetes): Promise<{ context: string; version: string }> {
   const context = await kube.contextName();
   if (!context) {
     throw new TaskError(
@@ -59,28 +76,18 @@ export async function preflight(kube: Kube, needs: PreflightNeeds = {}): Promise
       },
     );
   }
-  report.context = context;
-  log.ok(`kube context ${context}`);
-
   const version = await kube.serverVersion();
-  if (compareVersions(version, pins.minKubernetes) < 0) {
-    throw new TaskError(`the cluster runs Kubernetes ${version}; korthweb needs ${pins.minKubernetes} or newer`, {
+  if (compareVersions(version, minimum) < 0) {
+    throw new TaskError(`the cluster runs Kubernetes ${version}; korthweb needs ${minimum} or newer`, {
       code: "serverTooOld",
       hint: "upgrade the cluster, or use a newer one (Flux 2.9 and the manifests here target current APIs only)",
     });
   }
-  report.serverVersion = version;
-  log.ok(`API server reachable, Kubernetes ${version}`);
+  return { context, version };
+}
 
-  if (needs.crds?.length) {
-    const missing = await kube.missingCrds(needs.crds);
-    if (missing.length > 0) {
-      throw new TaskError(`missing CustomResourceDefinitions: ${missing.join(", ")}`, {
-        code: "missingCrd",
-        hint: needs.crdHint ?? "install the controller that owns them first",
-      });
-    }
-    log.ok(`CRDs present: ${needs.crds.length}`);
-  }
-  return report;
+/** Throws missingCrd naming the CRDs of `names` the cluster lacks. */
+export async function requireCrds(kube: Kube, names: readonly string[], hint: string): Promise<void> {
+  const missing = await kube.missingCrds(names);
+  if (missing.length > 0) throw new TaskError(`missing CustomResourceDefinitions: ${missing.join(", ")}`, { code: "missingCrd", hint });
 }

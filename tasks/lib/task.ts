@@ -7,6 +7,7 @@ import { describeError, exitCodeOf, TaskError } from "./errors.ts";
 import { Helm } from "./helm.ts";
 import { Kube } from "./kube.ts";
 import { log, style } from "./log.ts";
+import { checkCluster, requireCrds } from "./preflight.ts";
 import { loadSettings, overrides, type Settings } from "./settings.ts";
 
 export interface FlagSpec {
@@ -24,6 +25,12 @@ export interface TaskContext {
   helm: Helm;
 }
 
+/** CustomResourceDefinitions a task's objects need, and who installs them. */
+export interface CrdNeed {
+  names: readonly string[];
+  hint: string;
+}
+
 export interface Task {
   /** "helm/03-traefik": folder and file name without extension. */
   id: string;
@@ -32,6 +39,19 @@ export interface Task {
   /** A few sentences for --help: what it creates and why. */
   summary: string;
   flags?: Record<string, FlagSpec>;
+  /**
+   * The task talks to a cluster. Before the first such task the runner checks the kube context,
+   * that the API server answers and its version, so a step run alone fails early, cleanly, with
+   * its own exit code, before anything is applied.
+   */
+  cluster?: boolean;
+  /** CRDs the task needs when it starts (an earlier step may install them); checked just before it runs. */
+  crds?(ctx: TaskContext): CrdNeed | undefined;
+  /**
+   * Checks the task's inputs (flags, values files) without a cluster. The runner calls every task's
+   * validate before running any task, so bad input stops a sequence before its first change.
+   */
+  validate?(ctx: TaskContext): Promise<void>;
   run(ctx: TaskContext): Promise<void>;
 }
 
@@ -115,8 +135,15 @@ export async function runTasks(name: string, tasks: readonly Task[], argv: reado
       helm: new Helm({ context: settings.kubeContext, dryRun: args.dryRun }),
     };
     if (args.dryRun) printPlan(tasks);
+    for (const task of tasks) await task.validate?.(ctx);
+    if (!args.dryRun && tasks.some((task) => task.cluster)) {
+      const cluster = await checkCluster(ctx.kube);
+      log.info(style.dim(`cluster: context ${cluster.context}, Kubernetes ${cluster.version}`));
+    }
     for (const [i, task] of tasks.entries()) {
       log.step(`${tasks.length > 1 ? `${i + 1}/${tasks.length} ` : ""}${task.title}`);
+      const need = args.dryRun ? undefined : task.crds?.(ctx);
+      if (need) await requireCrds(ctx.kube, need.names, need.hint);
       await task.run(ctx);
     }
     return 0;

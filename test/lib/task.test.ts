@@ -1,7 +1,9 @@
 // The task runner: strict flags, --help, and --dry-run that prints the plan and
 // manifests without running kubectl or helm against a cluster.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TaskError } from "../../tasks/lib/errors.ts";
 import { helpText, parseTaskArgs, runTasks, type Task } from "../../tasks/lib/task.ts";
+import { startFakeApiServer, writeKubeconfig, type FakeApiServer } from "../helpers/fake-apiserver.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const applyTask: Task = {
@@ -24,8 +26,9 @@ const waitTask: Task = {
   },
 };
 
+const lines = useCapturedLog();
+
 describe("task runner", () => {
-  const lines = useCapturedLog();
   afterEach(() => {
     delete process.env.KORTHWEB_KUBECTL;
     delete process.env.KORTHWEB_HELM;
@@ -58,5 +61,70 @@ describe("task runner", () => {
     expect(output).toContain("kind: Namespace");
     expect(output).toContain("would run: helm upgrade --install r oci://example.org/charts/x --version 1.2.3");
     expect(output).toContain("would wait for Deployment orthanc/orthanc to roll out");
+  });
+});
+
+describe("task runner guards: bad input and unready clusters stop before any task runs", () => {
+  const savedKubeconfig = process.env.KUBECONFIG;
+  let server: FakeApiServer;
+  beforeAll(async () => {
+    server = await startFakeApiServer({ version: "v1.34.2", crds: ["gateways.networking.istio.io"] });
+  });
+  afterAll(async () => {
+    process.env.KUBECONFIG = savedKubeconfig;
+    await server.close();
+  });
+
+  const recorder = () => {
+    const ran: string[] = [];
+    const task = (id: string, extra: Partial<Task> = {}): Task => ({ id, title: id, summary: id, cluster: true, run: async () => void ran.push(id), ...extra });
+    return { ran, task };
+  };
+
+  it("checks the cluster once before the first task: no context → exit 4, unreachable → 5, too old → 6", async () => {
+    const { ran, task } = recorder();
+    process.env.KUBECONFIG = writeKubeconfig(server.url, null);
+    expect(await runTasks("t", [task("a")], [])).toBe(4);
+    process.env.KUBECONFIG = writeKubeconfig("https://127.0.0.1:1");
+    expect(await runTasks("t", [task("a")], [])).toBe(5);
+    const old = await startFakeApiServer({ version: "v1.31.0", crds: [] });
+    process.env.KUBECONFIG = writeKubeconfig(old.url);
+    expect(await runTasks("t", [task("a")], [])).toBe(6);
+    await old.close();
+    expect(ran).toEqual([]);
+    process.env.KUBECONFIG = writeKubeconfig(server.url);
+    expect(await runTasks("t", [task("a")], [])).toBe(0);
+    expect(lines.join("\n")).toContain("cluster: context fake, Kubernetes v1.34.2");
+    expect(ran).toEqual(["a"]);
+  });
+
+  it("validates every task's input before running the first one", async () => {
+    const { ran, task } = recorder();
+    process.env.KUBECONFIG = writeKubeconfig(server.url);
+    const bad = task("b", {
+      validate: async () => {
+        throw new TaskError("values.yaml: replicaCount must be an integer", { code: "invalidValues" });
+      },
+    });
+    expect(await runTasks("t", [task("a"), bad], [])).toBe(10);
+    expect(ran).toEqual([]);
+    expect(lines.join("\n")).toContain("replicaCount must be an integer");
+  });
+
+  it("checks a task's CRDs right before it runs, after the steps before it", async () => {
+    const { ran, task } = recorder();
+    process.env.KUBECONFIG = writeKubeconfig(server.url);
+    const needs = (names: string[]) => () => ({ names, hint: "run step 3, which installs them" });
+    const code = await runTasks("t", [task("a", { crds: needs(["gateways.networking.istio.io"]) }), task("b", { crds: needs(["ingressroutes.traefik.io"]) }), task("c")], []);
+    expect(code).toBe(7);
+    expect(ran).toEqual(["a"]);
+    expect(lines.join("\n")).toContain("missing CustomResourceDefinitions: ingressroutes.traefik.io");
+  });
+
+  it("does none of these checks in --dry-run", async () => {
+    const { ran, task } = recorder();
+    process.env.KUBECONFIG = writeKubeconfig("https://127.0.0.1:1");
+    expect(await runTasks("t", [task("a", { crds: () => ({ names: ["x.example.com"], hint: "" }) })], ["--dry-run"])).toBe(0);
+    expect(ran).toEqual(["a"]);
   });
 });
