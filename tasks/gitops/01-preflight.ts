@@ -15,11 +15,12 @@ import { loadFluxTree } from "./tree.ts";
 
 export const task: Task = {
   id: "gitops/01-preflight",
+  cluster: true,
   title: "Preflight: source flags, the Flux tree, tools, cluster",
   summary:
     "Resolves what Flux will follow (--url, default the checkout's origin; --branch, default its current branch; --path, default ./gitops/clusters/production) and rejects bad values, " +
     "renders that cluster folder with kubectl kustomize and checks its dependency graph, tenant lockdown and isolation and the chart pins, " +
-    `then checks kubectl, the kube context and that the cluster runs Kubernetes ${pins.minKubernetes} or newer. Nothing is changed.`,
+    `then checks kubectl, the kube context and that the cluster runs Kubernetes ${pins.minKubernetesForFlux} or newer (Flux 2.9's minimum). Nothing is changed.`,
   flags: sourceFlags,
   run: async (ctx) => {
     // Kernel settings the gitops approach does not read: Git holds them per tenant.
@@ -39,7 +40,7 @@ export const task: Task = {
     const tenants = selectedTenants(ctx, tree);
     log.ok(`Flux tree: ${tree.units.length} Kustomizations, ${tree.releases.length} HelmReleases; tenants ${tenants.map((t) => t.name).join(", ")}`);
     for (const note of await unpublishedChanges(repoRoot)) log.warn(`${note}: Flux deploys what is pushed to ${source.branch}, not this checkout`);
-    await preflight(ctx.kube, { tools: [{ name: "kubectl", minimum: pins.minKubectl }] });
+    await preflight(ctx.kube, { tools: [{ name: "kubectl", minimum: pins.minKubectl }], minKubernetes: pins.minKubernetesForFlux });
   },
 };
 

@@ -11,6 +11,7 @@ import { bootstrap } from "./tree.ts";
 
 export const task: Task = {
   id: "gitops/02-flux",
+  cluster: true,
   title: `Flux ${pins.flux.version} controllers`,
   summary:
     `Applies Flux's install.yaml for ${pins.flux.version} (pins.flux: ${pins.flux.installManifest}, or --flux-manifest FILE) with server-side apply, ` +

@@ -61,6 +61,7 @@ const namespacesNamed = (tree: FluxTree, names: readonly string[]): KubeObject[]
 
 export const task: Task = {
   id: "gitops/03-secrets",
+  cluster: true,
   title: "Namespaces and Secrets kept out of Git",
   summary:
     "For each tenant: its namespaces (as Git defines them), then the Secrets orthanc-admin (username, password) and orthanc-db (password, postgres-password) in the tenant's namespace; " +

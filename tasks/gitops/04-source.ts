@@ -11,11 +11,19 @@ import { bootstrap } from "./tree.ts";
 
 export const task: Task = {
   id: "gitops/04-source",
+  cluster: true,
   title: "Point Flux at your fork",
   summary:
     `Creates (or updates) GitRepository ${bootstrap.namespace}/${bootstrap.gitRepository} for --url and --branch (with --git-secret for private forks) ` +
     `and Kustomization ${bootstrap.namespace}/${bootstrap.entryKustomization} applying --path. Only gitops/ and helm/ are fetched.`,
   flags: sourceFlags,
+  validate: async (ctx) => {
+    await resolveSourceOptions(ctx.flags, repoRoot);
+  },
+  crds: () => ({
+    names: [fluxResources.gitRepository, fluxResources.kustomization],
+    hint: "run tasks/gitops/02-flux.ts first (it installs Flux and its CRDs), or make gitops-install",
+  }),
   run: async (ctx) => {
     const source = await resolveSourceOptions(ctx.flags, repoRoot);
     const current = await ctx.kube.get<{ spec?: { url?: string; ref?: { branch?: string } } }>(fluxResources.gitRepository, bootstrap.gitRepository, bootstrap.namespace);

@@ -11,6 +11,7 @@ import { applyWithoutFlux } from "./without-flux.ts";
 
 export const task: Task = {
   id: "gitops/05-sync",
+  cluster: true,
   title: "Sync now",
   summary: `Sets ${reconcileAnnotation} on the GitRepository and on every Flux Kustomization of the tree that already exists, so Flux fetches and applies now.`,
   flags: { ...pathFlag, ...skipUpstreamFlag },

@@ -31,6 +31,7 @@ export function waitPlan(tree: FluxTree, tenantNames: readonly string[]): WaitIt
 
 export const task: Task = {
   id: "gitops/06-wait",
+  cluster: true,
   title: "Wait for every Kustomization and HelmRelease to be Ready",
   summary:
     "Follows the tree in dependency order (infrastructure controllers, configs, then each tenant) and waits for each HelmRelease and Flux Kustomization to report Ready=True, " +

@@ -38,6 +38,7 @@ export const platformSummary = [
 
 export const task: Task = {
   id: "gitops/07-summary",
+  cluster: true,
   title: "Summary per tenant",
   summary: "Prints, for each tenant, its hostnames, its gateway's LoadBalancer address, and the kubectl commands that fetch its CA certificate and Orthanc login; then how to reach Grafana, Kiali and Flux's status.",
   flags: pathFlag,

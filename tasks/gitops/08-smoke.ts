@@ -34,6 +34,7 @@ export function smokeArgs(endpoints: TenantEndpoints, context: string | undefine
 
 export const task: Task = {
   id: "gitops/08-smoke",
+  cluster: true,
   title: "Smoke test each tenant",
   summary:
     "Runs the smoke suite (TLS on 443 and 11112, REST with and without login, C-ECHO, C-STORE and read-back) against each tenant through its own gateway, " +

@@ -75,6 +75,7 @@ async function deployedUnits(ctx: TaskContext): Promise<Ref[]> {
 
 const checks: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Preflight: tools, kube context, cluster version",
   summary: "Checks kubectl and the cluster before removing anything.",
   flags: {
@@ -90,6 +91,7 @@ const checks: Task = {
 
 const stopSync: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Stop syncing from Git",
   summary: `Suspends Kustomization ${refId(entryRef)} so Flux does not re-create what the next steps remove.`,
   run: async (ctx) => {
@@ -103,6 +105,7 @@ const stopSync: Task = {
 
 const tenants: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Remove the tenants' workloads",
   summary: "Deletes each tenant's Flux Kustomization; Flux then uninstalls its gateway, PostgreSQL and Orthanc releases as the tenant's account. Namespaces and volumes stay.",
   run: async (ctx) => {
@@ -113,6 +116,7 @@ const tenants: Task = {
 
 const infrastructure: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Remove the shared infrastructure",
   summary: "Deletes the infrastructure Kustomizations, configs before controllers; Flux uninstalls Kiali, monitoring, cert-manager and Istio and deletes their namespaces.",
   run: async (ctx) => {
@@ -140,6 +144,7 @@ async function removeEntryLeftovers(ctx: TaskContext, kube: Kube): Promise<strin
 
 const entry: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Remove the entry Kustomization and the Git source",
   summary: `Deletes what ${refId(entryRef)} applied itself (tenant service accounts and bindings; tenant namespaces only with --purge), then it and the GitRepository.`,
   run: async (ctx) => {
@@ -157,6 +162,7 @@ const entry: Task = {
 
 const flux: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Remove Flux",
   summary: "Deletes the Flux controllers, their namespace, cluster roles and CRDs (skipped with --keep-flux, or while Flux objects remain).",
   run: async (ctx) => {
@@ -183,6 +189,7 @@ const flux: Task = {
 
 const purge: Task = {
   id: "gitops/uninstall",
+  cluster: true,
   title: "Tenants' data: kept, or deleted with --purge",
   summary: "With --purge (PURGE=1), deletes the tenants' namespaces that are still there: PostgreSQL volumes and the credential Secrets go with them.",
   run: async (ctx) => {

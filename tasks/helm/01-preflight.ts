@@ -24,6 +24,7 @@ export async function foreignTraefikDefaults(kube: Kube, namespace: string): Pro
 
 export const task: Task = {
   id: "helm/01-preflight",
+  cluster: true,
   title: "Preflight: tools, kube context, cluster version",
   summary:
     "Checks that kubectl and helm are installed and recent enough, that a kube context is selected, that its API server answers and runs Kubernetes 1.33 or newer, and that no TLSStore or TLSOption named default exists in another namespace (the orthanc chart creates both; Traefik ignores duplicates).",

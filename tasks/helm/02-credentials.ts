@@ -39,6 +39,7 @@ export async function requireSecrets(kube: Kube, namespace: string, names: reado
 
 export const task: Task = {
   id: "helm/02-credentials",
+  cluster: true,
   title: "Namespace and credential Secrets",
   summary:
     "Creates the Orthanc namespace with Pod Security \"restricted\" enforced, then the Secrets orthanc-admin (username, password: the Orthanc user) and orthanc-db (password, postgres-password: PostgreSQL) with random alphanumeric values, only when they do not exist yet. Values are never printed; fetch them with kubectl (see the summary step).",

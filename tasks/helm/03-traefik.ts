@@ -11,6 +11,7 @@ export const traefikCrds = ["ingressroutes.traefik.io", "ingressroutetcps.traefi
 
 export const task: Task = {
   id: "helm/03-traefik",
+  cluster: true,
   title: "Traefik (ingress: 443 HTTPS, 11112 DICOM-TLS)",
   summary:
     "Installs or upgrades Traefik from oci://ghcr.io/traefik/helm/traefik at the pinned version with helm/traefik.values.yaml (adds the dicom entrypoint on 11112, exposed on the LoadBalancer like websecure on 443), then waits for its CRDs and its Deployment. With --skip-upstream: installs nothing, only checks that Traefik's CRDs exist.",

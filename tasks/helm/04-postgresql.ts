@@ -10,6 +10,7 @@ import { credentialSecrets, postgresqlRelease, postgresqlService, valuesFiles } 
 
 export const task: Task = {
   id: "helm/04-postgresql",
+  cluster: true,
   title: "PostgreSQL (bitnami chart, TLS, data on a volume)",
   summary:
     "Installs or upgrades bitnami's PostgreSQL chart at the pinned version as release orthanc-db in the Orthanc namespace with helm/postgresql.values.yaml: database and user orthanc, passwords from Secret orthanc-db, self-signed TLS, an 8Gi volume. Waits until its StatefulSet is ready. With --skip-upstream: installs nothing (Orthanc's pods then point at a database that is not there, which only a simulated cluster tolerates).",

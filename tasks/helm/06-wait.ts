@@ -5,6 +5,7 @@ import { main, type Task } from "../lib/task.ts";
 
 export const task: Task = {
   id: "helm/06-wait",
+  cluster: true,
   title: "Wait for Orthanc to be ready",
   summary:
     "Waits until every Orthanc pod of the Deployment is updated and Ready. Readiness calls /changes?last, which needs PostgreSQL, so Ready means Orthanc, its credentials and the database all work.",

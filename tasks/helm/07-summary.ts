@@ -36,6 +36,7 @@ export function summaryLines(settings: Settings, address: string | undefined, dr
 
 export const task: Task = {
   id: "helm/07-summary",
+  cluster: true,
   title: "Summary: endpoints, CA, credentials, next step",
   summary: "Prints the endpoints with Traefik's LoadBalancer address, the kubectl commands that fetch the CA certificate and the Orthanc credentials, and the next command (make smoke).",
   run: async (ctx) => {

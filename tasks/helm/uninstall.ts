@@ -11,6 +11,7 @@ const purging = (flags: Record<string, unknown>) => flags.purge === true || proc
 
 const checks: Task = {
   id: "helm/uninstall",
+  cluster: true,
   title: "Preflight: tools, kube context, cluster version",
   summary: "Checks kubectl, helm and the cluster before removing anything.",
   flags: { purge: { type: "boolean", description: "also delete the database volume, the credential Secrets and the namespace [env PURGE=1]" } },
@@ -21,6 +22,7 @@ const checks: Task = {
 
 const orthanc: Task = {
   id: "helm/uninstall",
+  cluster: true,
   title: "Remove the orthanc release",
   summary: "helm uninstall of the orthanc chart (Deployment, routes, generated CA and certificate).",
   run: async (ctx) => {
@@ -30,6 +32,7 @@ const orthanc: Task = {
 
 const database: Task = {
   id: "helm/uninstall",
+  cluster: true,
   title: "Remove PostgreSQL (its volume stays unless --purge)",
   summary: "helm uninstall of orthanc-db; with --purge also its PersistentVolumeClaims and the credential Secrets.",
   run: async (ctx) => {
@@ -48,6 +51,7 @@ const database: Task = {
 
 const traefik: Task = {
   id: "helm/uninstall",
+  cluster: true,
   title: "Remove Traefik",
   summary: "helm uninstall of the traefik release (its CRDs stay); with --purge also the Orthanc namespace.",
   run: async (ctx) => {

@@ -65,8 +65,10 @@ export const pins = {
   kialiOperatorChart: { chart: "kiali-operator", repo: "https://kiali.org/helm-charts", version: "2.32.0" },
   /** Flux 2.9.6: controllers and CRDs from the release's install.yaml (served APIs: source v1, kustomize v1, helm v2). */
   flux: { version: "v2.9.6", installManifest: "https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml" },
-  /** Oldest Kubernetes the manifests target (Flux 2.9 needs it). */
+  /** Oldest Kubernetes the manifests target. */
   minKubernetes: "1.33",
+  /** Oldest Kubernetes Flux 2.9 supports (its release notes: ≥ 1.34.1); the gitops preflight checks it. */
+  minKubernetesForFlux: "1.34.1",
   /** Oldest tool versions the tasks accept when the user brings their own. */
   minHelm: "3.17",
   minKubectl: "1.33",

@@ -46,7 +46,7 @@ export interface Task {
    */
   cluster?: boolean;
   /** CRDs the task needs when it starts (an earlier step may install them); checked just before it runs. */
-  crds?(ctx: TaskContext): CrdNeed | undefined;
+  crds?(ctx: TaskContext): CrdNeed | undefined | Promise<CrdNeed | undefined>;
   /**
    * Checks the task's inputs (flags, values files) without a cluster. The runner calls every task's
    * validate before running any task, so bad input stops a sequence before its first change.
@@ -142,8 +142,8 @@ export async function runTasks(name: string, tasks: readonly Task[], argv: reado
     }
     for (const [i, task] of tasks.entries()) {
       log.step(`${tasks.length > 1 ? `${i + 1}/${tasks.length} ` : ""}${task.title}`);
-      const need = args.dryRun ? undefined : task.crds?.(ctx);
-      if (need) await requireCrds(ctx.kube, need.names, need.hint);
+      const need = args.dryRun ? undefined : await task.crds?.(ctx);
+      if (need && need.names.length > 0) await requireCrds(ctx.kube, need.names, need.hint);
       await task.run(ctx);
     }
     return 0;

@@ -32,6 +32,7 @@ export function settingsMismatches(settings: Settings, domain = committedDomain(
 
 export const task: Task = {
   id: "manual/01-preflight",
+  cluster: true,
   title: "Preflight: tools, kube context, cluster version, settings",
   summary:
     "Checks that kubectl and helm (and istioctl 1.30 with ISTIO_INSTALLER=istioctl) are installed, that a kube context is selected and its API server runs Kubernetes 1.33 or newer, and that --domain/--namespace/--release match the committed YAML under manual/.",

@@ -43,6 +43,7 @@ async function controlPlaneWithIstioctl(ctx: TaskContext): Promise<void> {
 
 export const task: Task = {
   id: "manual/02-istio",
+  cluster: true,
   title: "Istio: CNI, istiod, ingress gateway (443, 11112)",
   summary:
     "Creates namespaces istio-system and istio-ingress (manual/02-istio/namespaces.yaml), installs Istio's base (CRDs), cni and istiod charts at the pinned version with the values files in manual/02-istio/ — or, with ISTIO_INSTALLER=istioctl, `istioctl install -f manual/02-istio/istio-operator.yaml` — then the gateway chart as release istio-ingress (LoadBalancer on 443 and 11112), waiting for each.",

@@ -12,6 +12,7 @@ export const certManagerCrds = ["certificates.cert-manager.io", "issuers.cert-ma
 
 export const task: Task = {
   id: "manual/03-cert-manager",
+  cluster: true,
   title: "cert-manager and the CA chain (gateway certificate)",
   summary:
     "Creates namespace cert-manager, installs cert-manager's chart at the pinned version (CRDs included), then applies manual/03-cert-manager/ca-chain.yaml: SelfSigned ClusterIssuer → CA Certificate (isCA) → CA ClusterIssuer → the leaf Certificate for web.<domain> and dicom.<domain> in istio-ingress (Secret orthanc-tls, with the CA in ca.crt). Waits until each is Ready.",

@@ -8,6 +8,7 @@ import { files, releases, workloads } from "./layout.ts";
 
 export const task: Task = {
   id: "manual/04-postgresql",
+  cluster: true,
   title: "PostgreSQL (namespace with sidecar injection, password Secret, bitnami chart)",
   summary:
     "Creates namespace orthanc labelled for Istio sidecar injection and Pod Security \"restricted\" (manual/04-postgresql/namespace.yaml), the Secret orthanc-db with random passwords unless it exists, then bitnami's PostgreSQL chart at the pinned version as release orthanc-db with helm/postgresql.values.yaml and manual/04-postgresql/postgresql.values.yaml. Waits for its StatefulSet.",

@@ -7,6 +7,7 @@ import { files, workloads } from "./layout.ts";
 
 export const task: Task = {
   id: "manual/05-orthanc",
+  cluster: true,
   title: "Orthanc (rendered from helm/orthanc, committed YAML)",
   summary:
     "Creates the Secret orthanc-admin (username admin, random password) unless it exists, applies manual/05-orthanc/orthanc.yaml (Deployment, Service, configuration, NetworkPolicy, PDB: what helm/orthanc renders with manual/05-orthanc/orthanc.values.yaml) and waits until every pod is Ready (readiness reads the database).",

@@ -9,7 +9,7 @@ import { hostnames } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
 import { skippedForUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { loadBalancerAddress } from "../lib/kube-status.ts";
-import { applyFile, onlyObject } from "./apply.ts";
+import { applyFile, crdsOfFiles, onlyObject } from "./apply.ts";
 import { files, namespaces, releases, secrets } from "./layout.ts";
 
 interface GatewaySpec {
@@ -28,10 +28,12 @@ export function unexposedPorts(gateway: KubeObject, service: ServiceSpec): numbe
 
 export const task: Task = {
   id: "manual/06-routing",
+  cluster: true,
   title: "Routing: Gateway (443, 11112) and VirtualServices",
   summary:
     "Applies manual/06-routing/routing.yaml (rendered from helm/orthanc): a Gateway on the istio-ingress gateway with 443 (HTTPS, TLS terminated, web.<domain>) and 11112 (TLS terminated, hosts \"*\" for DICOM clients without SNI), both with the orthanc-tls certificate, and VirtualServices to Orthanc's 8042 (http) and 4242 (tcp). Then checks the certificate Secret exists and the gateway Service exposes every Gateway port, and prints the address.",
   flags: skipUpstreamFlag,
+  crds: () => crdsOfFiles([files.routing], "tasks/manual/02-istio.ts"),
   run: async (ctx) => {
     const gateway = onlyObject(files.routing, "Gateway");
     await applyFile(ctx, files.routing);

@@ -13,6 +13,7 @@ export const kialiCrds = ["kialis.kiali.io"];
 
 export const task: Task = {
   id: "manual/08-observability",
+  cluster: true,
   title: "Observability: Prometheus, Grafana, Kiali, Orthanc dashboard",
   summary:
     "Creates namespaces monitoring and kiali-operator, the Secret grafana-admin (random password) unless it exists, installs kube-prometheus-stack (Prometheus with a certificate-only Istio sidecar, Grafana) and the kiali-operator chart at their pinned versions, then applies the scrape targets (Orthanc's ServiceMonitor rendered from helm/orthanc, Envoy and istiod), the Orthanc dashboard and the Kiali resource. Waits for each. Open them with make manual-grafana / make manual-kiali.",

@@ -31,6 +31,7 @@ export const smokeDefaults = {
 
 export const task: Task = {
   id: "manual/09-verify",
+  cluster: true,
   title: "Verify: sidecars present, smoke suite through the gateway",
   summary:
     "Checks that every running pod in namespace orthanc has its istio-proxy, then runs the smoke suite (smoke/cli.ts) against the istio-ingress gateway with the CA from Secret istio-ingress/orthanc-tls and the login from Secret orthanc/orthanc-admin. Pass --host (and --https-port/--dicom-port) when the gateway has no LoadBalancer address, e.g. through a port-forward.",

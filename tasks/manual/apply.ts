@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import type { Kube } from "../lib/kube.ts";
+import { crdsOf } from "../lib/crds.ts";
 import { parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
+import type { CrdNeed } from "../lib/task.ts";
 import { log } from "../lib/log.ts";
 import { repoRoot } from "../lib/paths.ts";
 import { waitUntil } from "../lib/wait.ts";
@@ -84,3 +86,7 @@ export function onlyObject(path: string, kind: string): KubeObject {
   return found[0]!;
 }
 
+/** The CRDs the objects of these committed files need, and which step installs them. */
+export function crdsOfFiles(paths: readonly string[], installedBy: string): CrdNeed {
+  return { names: crdsOf(paths.flatMap(readObjects)), hint: `run ${installedBy} first (it installs them), or make manual-install` };
+}

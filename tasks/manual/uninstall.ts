@@ -25,6 +25,7 @@ const id = "manual/uninstall";
 
 const checks: Task = {
   id,
+  cluster: true,
   title: "Preflight: tools, kube context, cluster version",
   summary: "Checks kubectl, helm and the cluster before removing anything.",
   flags: { ...installerFlag, purge: { type: "boolean", description: "also delete data, credentials, the CA and the namespaces [env PURGE=1]" } },
@@ -35,6 +36,7 @@ const checks: Task = {
 
 const observability: Task = {
   id,
+  cluster: true,
   title: "Remove Kiali, Prometheus, Grafana and the dashboards",
   summary: "Deletes the Kiali resource (its operator removes the server), the kiali-operator and kube-prometheus-stack releases, the scrape targets and the Orthanc dashboard.",
   run: async (ctx) => {
@@ -49,6 +51,7 @@ const observability: Task = {
 
 const security: Task = {
   id,
+  cluster: true,
   title: "Remove the authorization policies and the mTLS policy",
   summary: "Deletes manual/07-security/*.yaml.",
   run: async (ctx) => {
@@ -59,6 +62,7 @@ const security: Task = {
 
 const orthanc: Task = {
   id,
+  cluster: true,
   title: "Remove routing, Orthanc and PostgreSQL (data kept unless --purge)",
   summary: "Deletes manual/06-routing and manual/05-orthanc objects and the orthanc-db release; with --purge also its volume, the credential Secrets and the namespace.",
   run: async (ctx) => {
@@ -76,6 +80,7 @@ const orthanc: Task = {
 
 const certificates: Task = {
   id,
+  cluster: true,
   title: "Remove the CA chain and cert-manager",
   summary: "Deletes manual/03-cert-manager/ca-chain.yaml and the cert-manager release (its CRDs stay); with --purge also the CA and certificate Secrets and the namespace.",
   run: async (ctx) => {
@@ -90,6 +95,7 @@ const certificates: Task = {
 
 const istio: Task = {
   id,
+  cluster: true,
   title: "Remove the ingress gateway and Istio",
   summary: "Uninstalls the gateway, istiod, cni and base releases (or `istioctl uninstall` with ISTIO_INSTALLER=istioctl); with --purge also the namespaces.",
   flags: installerFlag,
