@@ -41,6 +41,26 @@ const valueArgs = (files: readonly string[] = [], set: Record<string, string> = 
   ...Object.entries(set).flatMap(([key, value]) => ["--set-string", `${key}=${value}`]),
 ];
 
+/** The parts of a release (as `helm status -o json` and `helm upgrade --dry-run -o json` print it) that an upgrade would change. */
+interface HelmRelease {
+  info?: { status?: string };
+  manifest?: string;
+  config?: unknown;
+  hooks?: { manifest?: string }[];
+}
+
+/** Manifest, hook manifests and user values, key order normalised. */
+export function releaseFingerprint(release: HelmRelease): string {
+  const sortKeys = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sortKeys)
+      : value && typeof value === "object"
+        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]))
+        : value;
+  const hooks = (release.hooks ?? []).map((hook) => hook.manifest ?? "").sort();
+  return JSON.stringify({ manifest: release.manifest ?? "", hooks, config: sortKeys(release.config ?? {}) });
+}
+
 export class Helm {
   readonly options: { context: string | undefined; dryRun: boolean };
   constructor(options: { context: string | undefined; dryRun: boolean }) {
@@ -71,8 +91,9 @@ export class Helm {
     return stdout;
   }
 
-  async upgradeInstall(options: ReleaseOptions): Promise<void> {
-    const args = [
+  /** `helm upgrade --install` arguments, before --dry-run / context. */
+  private upgradeArgs(options: ReleaseOptions): string[] {
+    return [
       "upgrade",
       "--install",
       options.release,
@@ -81,6 +102,17 @@ export class Helm {
       options.namespace,
       ...(options.createNamespace === false ? [] : ["--create-namespace"]),
       ...valueArgs(options.valuesFiles, options.set),
+    ];
+  }
+
+  /**
+   * Installs or upgrades the release — unless it is deployed and an upgrade would change neither its
+   * manifest, its hooks nor its values (compared with a server-side dry run, which sees what `lookup`
+   * sees), so a re-run leaves no new revision behind.
+   */
+  async upgradeInstall(options: ReleaseOptions): Promise<void> {
+    const args = [
+      ...this.upgradeArgs(options),
       ...(options.wait ? ["--wait", "--timeout", `${options.timeoutSeconds ?? 600}s`] : []),
       ...this.contextArgs(),
     ];
@@ -88,8 +120,27 @@ export class Helm {
       log.info(`${style.yellow("[dry-run]")} would run: ${commandLine("helm", args)}`);
       return;
     }
+    if (await this.isUpToDate(options)) {
+      log.ok(`release ${options.namespace}/${options.release} is up to date: nothing to change`);
+      return;
+    }
     await run(requireToolPath("helm"), args);
     log.ok(`release ${options.namespace}/${options.release} installed or upgraded`);
+  }
+
+  /** True when the release is deployed and an upgrade with these options would change nothing. */
+  async isUpToDate(options: ReleaseOptions): Promise<boolean> {
+    const helm = requireToolPath("helm");
+    const current = await run(helm, ["status", options.release, "--namespace", options.namespace, "-o", "json", ...this.contextArgs()], {
+      silent: true,
+      allowFailure: true,
+    });
+    if (current.exitCode !== 0) return false;
+    const deployed = JSON.parse(current.stdout) as HelmRelease;
+    if (deployed.info?.status !== "deployed") return false;
+    const planned = await run(helm, [...this.upgradeArgs(options), "--dry-run=server", "-o", "json", ...this.contextArgs()], { silent: true, allowFailure: true });
+    if (planned.exitCode !== 0) return false; // let the real upgrade report the problem
+    return releaseFingerprint(deployed) === releaseFingerprint(JSON.parse(planned.stdout) as HelmRelease);
   }
 
   async uninstall(release: string, namespace: string): Promise<void> {
