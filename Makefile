@@ -27,7 +27,7 @@ typecheck: setup ## strict TypeScript check of all code (tsc --noEmit)
 	tsc -p tsconfig.json
 
 .PHONY: test
-test: setup setup-go-tools cluster-build ## run the whole test suite (typecheck, then vitest; includes the simulated-cluster tier)
+test: setup setup-go-tools cluster-build local-packages ## run the whole test suite (typecheck, then vitest; includes the simulated-cluster tier)
 	tsc -p tsconfig.json
 	vitest run
 

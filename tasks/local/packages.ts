@@ -61,8 +61,10 @@ export async function ensurePackages(packages: readonly DebianPackage[] = localP
     });
   }
   const env = { DEBIAN_FRONTEND: "noninteractive" };
-  await run("apt-get", ["update"], { env, timeoutMs: 600_000 });
-  await run("apt-get", ["install", "-y", "--no-install-recommends", ...names], { env, timeoutMs: 1_200_000 });
+  // Wait for another apt/dpkg (e.g. a parallel test) instead of failing on its lock.
+  const lockWait = ["-o", "DPkg::Lock::Timeout=600"];
+  await run("apt-get", [...lockWait, "update"], { env, timeoutMs: 900_000 });
+  await run("apt-get", [...lockWait, "install", "-y", "--no-install-recommends", ...names], { env, timeoutMs: 1_200_000 });
   const after = await installedVersions(names);
   for (const name of names) {
     const version = after.get(name);

@@ -5,24 +5,17 @@
 // (the exec probes) must tell a working Orthanc from a refusing one.
 // Everything runs in a private network namespace (`unshare --net`): the
 // servers listen on their real ports there and are reachable from nowhere else.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromRoot } from "../../tasks/lib/paths.ts";
+import { ensurePackages, localPackages } from "../../tasks/local/packages.ts";
 import { as, find, render } from "../helpers/chart.ts";
 
-const debianPackages: Record<string, string> = { "/usr/sbin/Orthanc": "orthanc", "/usr/sbin/haproxy": "haproxy", "/usr/sbin/ip": "iproute2" };
-
-function ensureBinaries(): void {
-  const missing = Object.entries(debianPackages).filter(([path]) => !existsSync(path)).map(([, name]) => name);
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`install ${missing.join(", ")} (apt-get install -y ${missing.join(" ")}) to run this test`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execFileSync("apt-get", ["update"], { env, stdio: "ignore" });
-  execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { env, stdio: "ignore" });
-}
+/** The local stack's packages (Orthanc, haproxy, …) plus ip for the private network namespace, installed the project's way. */
+const ensureBinaries = () => ensurePackages([...localPackages, { name: "iproute2", why: "ip, for this test's private network namespace" }]);
 
 const b64 = (value: string) => Buffer.from(value, "base64").toString("utf8");
 
@@ -43,7 +36,7 @@ describe("files/check.py and files/probe.py against Orthanc behind a TLS termina
   let log: string;
 
   beforeAll(async () => {
-    ensureBinaries();
+    await ensureBinaries();
     work = mkdtempSync(join(tmpdir(), "korthweb-check-"));
     const objects = await render();
     const tls = as<Record<string, string>>(find(objects, "Secret", "orthanc-tls").data);
