@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import { progress } from "../lib/log.ts";
-import { isRunning, listeningAddressesOf, readPid, stopPid } from "../local/processes.ts";
+import { isRunning, listeningAddressesOf, readPid, stopPid } from "../lib/processes.ts";
 import { crdFile } from "./crd-cache.ts";
 import { kwokctlConfig } from "./kwok-config.ts";
 import { clusterFolder, contextName, type Binaries, type ClusterLayout } from "./layout.ts";

@@ -8,7 +8,7 @@ import { TaskError } from "../lib/errors.ts";
 import { progress } from "../lib/log.ts";
 import type { LocalLayout, OrthancPaths } from "./layout.ts";
 import { buildLoopbackLibrary } from "./loopback.ts";
-import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "./processes.ts";
+import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "../lib/processes.ts";
 import type { OrthancRuntime } from "./runtime.ts";
 import { requireReachable, systemUser } from "./users.ts";
 

@@ -8,7 +8,7 @@ import { TaskError } from "../lib/errors.ts";
 import { run, type RunResult } from "../lib/exec.ts";
 import { log } from "../lib/log.ts";
 import type { LocalLayout } from "./layout.ts";
-import { logTail, readPid, isRunning, requirePortFree } from "./processes.ts";
+import { logTail, readPid, isRunning, requirePortFree } from "../lib/processes.ts";
 import { portHint } from "./settings.ts";
 import { requireReachable, systemUser } from "./users.ts";
 

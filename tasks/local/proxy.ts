@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import type { LocalLayout } from "./layout.ts";
-import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "./processes.ts";
+import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "../lib/processes.ts";
 import { portHint, type LocalPorts } from "./settings.ts";
 
 export const haproxyExecutable = "/usr/sbin/haproxy";

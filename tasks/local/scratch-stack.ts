@@ -13,7 +13,7 @@ import { defaults } from "../lib/settings.ts";
 import { orthancInstances, type OrthancInstance } from "./instances.ts";
 import { localLayout, orthancInstancePaths, type LocalLayout } from "./layout.ts";
 import { LocalOrthanc, orthancExecutable } from "./orthanc.ts";
-import { stopByPidFile } from "./processes.ts";
+import { stopByPidFile } from "../lib/processes.ts";
 import { LocalPostgresql } from "./postgresql.ts";
 import { LocalProxy } from "./proxy.ts";
 import { loadRuntime, type OrthancRuntime } from "./runtime.ts";

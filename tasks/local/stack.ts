@@ -11,7 +11,7 @@ import { instanceName, orthancInstances, writeInstanceOverlay } from "./instance
 import type { JsonObject } from "./orthanc-config.ts";
 import { LocalOrthanc } from "./orthanc.ts";
 import { prepare, type Prepared } from "./prepare.ts";
-import { listeningAddressesOf, requirePortFree } from "./processes.ts";
+import { listeningAddressesOf, requirePortFree } from "../lib/processes.ts";
 import { haproxyConfig, LocalProxy, proxyName } from "./proxy.ts";
 import { LocalPostgresql } from "./postgresql.ts";
 import { loadRuntime, type OrthancRuntime } from "./runtime.ts";

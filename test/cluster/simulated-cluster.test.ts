@@ -11,7 +11,7 @@ import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
 import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
 import { pins } from "../../tasks/lib/settings.ts";
 import { requireToolPath } from "../../tasks/lib/tools.ts";
-import { listeningAddressesOf } from "../../tasks/local/processes.ts";
+import { listeningAddressesOf } from "../../tasks/lib/processes.ts";
 import { loadFluxTree } from "../../tasks/gitops/tree.ts";
 import { kubectl, kubectlJson, runTaskScript, snapshot, snapshotDiff, startTestCluster, type TestCluster } from "../helpers/simulated-cluster.ts";
 

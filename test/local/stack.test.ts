@@ -21,7 +21,7 @@ import { downTask } from "../../tasks/local/down.ts";
 import { localLayout } from "../../tasks/local/layout.ts";
 import { LocalOrthanc } from "../../tasks/local/orthanc.ts";
 import { LocalPostgresql } from "../../tasks/local/postgresql.ts";
-import { isPortFree } from "../../tasks/local/processes.ts";
+import { isPortFree } from "../../tasks/lib/processes.ts";
 import { loadRuntime } from "../../tasks/local/runtime.ts";
 import { loadLocalSettings } from "../../tasks/local/settings.ts";
 import { stackDown, stackListeners, stackProcesses } from "../../tasks/local/stack.ts";

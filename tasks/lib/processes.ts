@@ -1,4 +1,4 @@
-// Long-running processes of the local stack: started detached (they outlive
+// Long-running processes (local stack, simulated cluster): started detached (they outlive
 // the task), tracked by PID file, recognised by their executable (a PID file
 // left by a dead process never makes us signal a stranger), stopped with
 // SIGTERM and waited for. Never found or signalled by name pattern.
@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
-import { TaskError } from "../lib/errors.ts";
-import { log } from "../lib/log.ts";
+import { TaskError } from "./errors.ts";
+import { log } from "./log.ts";
 
 export interface DetachedProcess {
   /** For messages: "Orthanc". */

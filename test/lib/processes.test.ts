@@ -17,7 +17,7 @@ import {
   runningPid,
   startDetached,
   stopByPidFile,
-} from "../../tasks/local/processes.ts";
+} from "../../tasks/lib/processes.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "korthweb-processes-"));
