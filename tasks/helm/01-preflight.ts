@@ -4,6 +4,7 @@
 import { TaskError } from "../lib/errors.ts";
 import type { Kube } from "../lib/kube.ts";
 import { log } from "../lib/log.ts";
+import { requireNamespaceClaim } from "../lib/namespace-claim.ts";
 import { preflight } from "../lib/preflight.ts";
 import { main, type Task } from "../lib/task.ts";
 
@@ -27,10 +28,11 @@ export const task: Task = {
   cluster: true,
   title: "Preflight: tools, kube context, cluster version",
   summary:
-    "Checks that kubectl and helm are installed and recent enough, that a kube context is selected, that its API server answers and runs Kubernetes 1.33 or newer, and that no TLSStore or TLSOption named default exists in another namespace (the orthanc chart creates both; Traefik ignores duplicates).",
+    "Checks that kubectl and helm are installed and recent enough, that a kube context is selected, that its API server answers and runs Kubernetes 1.33 or newer, that the Orthanc namespace is not the manual approach's (label korthweb.io/approach), and that no TLSStore or TLSOption named default exists in another namespace (the orthanc chart creates both; Traefik ignores duplicates).",
   run: async (ctx) => {
     await preflight(ctx.kube);
     if (ctx.dryRun) return;
+    await requireNamespaceClaim(ctx.kube, ctx.settings.namespaces.orthanc, "helm");
     const conflicts = await foreignTraefikDefaults(ctx.kube, ctx.settings.namespaces.orthanc);
     if (conflicts.length > 0) {
       throw new TaskError(`the cluster already has ${conflicts.join(" and ")}; Traefik would drop both that one and the orthanc chart's`, {

@@ -4,6 +4,7 @@
 import { TaskError } from "../lib/errors.ts";
 import type { Kube } from "../lib/kube.ts";
 import { log, style } from "../lib/log.ts";
+import { approachLabel, requireNamespaceClaim } from "../lib/namespace-claim.ts";
 import type { KubeObject } from "../lib/manifests.ts";
 import { main, type Task } from "../lib/task.ts";
 import { ensureSecret, randomAlphanumeric, type SecretSpec } from "../lib/secrets.ts";
@@ -15,6 +16,7 @@ export const namespaceObject = (name: string): KubeObject => ({
   metadata: {
     name,
     labels: {
+      [approachLabel]: "helm",
       "pod-security.kubernetes.io/enforce": "restricted",
       "pod-security.kubernetes.io/enforce-version": "latest",
       "pod-security.kubernetes.io/warn": "restricted",
@@ -42,9 +44,10 @@ export const task: Task = {
   cluster: true,
   title: "Namespace and credential Secrets",
   summary:
-    "Creates the Orthanc namespace with Pod Security \"restricted\" enforced, then the Secrets orthanc-admin (username, password: the Orthanc user) and orthanc-db (password, postgres-password: PostgreSQL) with random alphanumeric values, only when they do not exist yet. Values are never printed; fetch them with kubectl (see the summary step).",
+    "Creates the Orthanc namespace (labelled korthweb.io/approach=helm; stops if the manual approach owns it) with Pod Security \"restricted\" enforced, then the Secrets orthanc-admin (username, password: the Orthanc user) and orthanc-db (password, postgres-password: PostgreSQL) with random alphanumeric values, only when they do not exist yet. Values are never printed; fetch them with kubectl (see the summary step).",
   run: async (ctx) => {
     const namespace = ctx.settings.namespaces.orthanc;
+    await requireNamespaceClaim(ctx.kube, namespace, "helm");
     await ctx.kube.apply([namespaceObject(namespace)], `namespace ${namespace}`);
     for (const spec of secretSpecs) {
       if (ctx.dryRun) {

@@ -4,6 +4,7 @@
 // Traefik's CRDs stay too (helm never deletes CRDs; other charts may use them).
 import { preflight } from "../lib/preflight.ts";
 import { log } from "../lib/log.ts";
+import { requireNamespaceClaim } from "../lib/namespace-claim.ts";
 import { main, type Task } from "../lib/task.ts";
 import { credentialSecrets, postgresqlRelease, traefikRelease } from "./releases.ts";
 
@@ -13,10 +14,11 @@ const checks: Task = {
   id: "helm/uninstall",
   cluster: true,
   title: "Preflight: tools, kube context, cluster version",
-  summary: "Checks kubectl, helm and the cluster before removing anything.",
+  summary: "Checks kubectl, helm and the cluster, and that the Orthanc namespace is not the manual approach's, before removing anything.",
   flags: { purge: { type: "boolean", description: "also delete the database volume, the credential Secrets and the namespace [env PURGE=1]" } },
   run: async (ctx) => {
     await preflight(ctx.kube);
+    await requireNamespaceClaim(ctx.kube, ctx.settings.namespaces.orthanc, "helm");
   },
 };
 

@@ -14,6 +14,7 @@ export const ExitCode = {
   timeout: 8, // a wait ran out of time
   findings: 9, // validation or audit found problems
   invalidValues: 10, // a values/settings file is malformed
+  namespaceTaken: 11, // the namespace belongs to another approach (tasks/lib/namespace-claim.ts)
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { TaskError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
+import { requireNamespaceClaim } from "../lib/namespace-claim.ts";
 import { kubeTools, preflight } from "../lib/preflight.ts";
 import type { Settings } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
@@ -35,7 +36,7 @@ export const task: Task = {
   cluster: true,
   title: "Preflight: tools, kube context, cluster version, settings",
   summary:
-    "Checks that kubectl and helm (and istioctl 1.30 with ISTIO_INSTALLER=istioctl) are installed, that a kube context is selected and its API server runs Kubernetes 1.33 or newer, and that --domain/--namespace/--release match the committed YAML under manual/.",
+    "Checks that kubectl and helm (and istioctl 1.30 with ISTIO_INSTALLER=istioctl) are installed, that a kube context is selected and its API server runs Kubernetes 1.33 or newer, that --domain/--namespace/--release match the committed YAML under manual/, and that namespace orthanc is not the helm approach's (label korthweb.io/approach).",
   flags: installerFlag,
   run: async (ctx) => {
     const mismatches = settingsMismatches(ctx.settings);
@@ -47,6 +48,7 @@ export const task: Task = {
     }
     const installer = istioInstaller(ctx.flags);
     await preflight(ctx.kube, { tools: kubeTools });
+    await requireNamespaceClaim(ctx.kube, orthancRelease.namespace, "manual");
     if (installer === "istioctl") await checkIstioctl(ctx.dryRun);
     log.ok(`Istio installer: ${installer}`);
   },

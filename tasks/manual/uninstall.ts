@@ -3,6 +3,7 @@
 // database volume and its password, the Orthanc and Grafana logins, the CA
 // and the namespaces. CRDs stay (other software may use them).
 import { log } from "../lib/log.ts";
+import { requireNamespaceClaim } from "../lib/namespace-claim.ts";
 import { preflight } from "../lib/preflight.ts";
 import { main, type Task, type TaskContext } from "../lib/task.ts";
 import { run } from "../lib/exec.ts";
@@ -27,10 +28,11 @@ const checks: Task = {
   id,
   cluster: true,
   title: "Preflight: tools, kube context, cluster version",
-  summary: "Checks kubectl, helm and the cluster before removing anything.",
+  summary: "Checks kubectl, helm and the cluster, and that namespace orthanc is not the helm approach's, before removing anything.",
   flags: { ...installerFlag, purge: { type: "boolean", description: "also delete data, credentials, the CA and the namespaces [env PURGE=1]" } },
   run: async (ctx) => {
     await preflight(ctx.kube);
+    await requireNamespaceClaim(ctx.kube, namespaces.app, "manual");
   },
 };
 

@@ -140,6 +140,18 @@ describe("helm approach (make helm-install ARGS=--skip-upstream)", () => {
     expect(history).toHaveLength(1);
   }, 300_000);
 
+  it("guards its namespace: manual install and uninstall stop with exit 11 while the helm approach owns namespace orthanc, changing nothing", async () => {
+    const watched = [namespace, "istio-system", "istio-ingress", "cert-manager"];
+    const before = await snapshot(cluster, watched);
+    for (const [script, args] of [["manual/install.ts", ["--skip-upstream"]], ["manual/uninstall.ts", ["--purge"]]] as const) {
+      const result = await runTaskScript(cluster, script, [...args]);
+      expect(result.exitCode, result.stderr).toBe(11);
+      expect(result.stderr).toContain("namespace orthanc belongs to the helm approach");
+      expect(result.stderr).toContain("make helm-uninstall");
+    }
+    expect(snapshotDiff(before, await snapshot(cluster, watched))).toEqual([]);
+  }, 300_000);
+
   it("uninstalls: only the credential Secrets and the namespace stay (by design); --purge removes those too", async () => {
     const kept = await runTaskScript(cluster, "helm/uninstall.ts", []);
     expect(kept.exitCode, kept.stderr).toBe(0);
@@ -175,6 +187,17 @@ describe("manual approach (make manual-install ARGS=--skip-upstream)", () => {
     const before = await snapshot(cluster, namespaces, clusterScoped);
     const result = await install();
     expect(result.exitCode, result.stderr).toBe(0);
+    expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped))).toEqual([]);
+  }, 300_000);
+
+  it("guards its namespace: helm install and uninstall stop with exit 11 while the manual approach owns namespace orthanc, changing nothing", async () => {
+    const before = await snapshot(cluster, namespaces, clusterScoped);
+    for (const [script, args] of [["helm/install.ts", ["--skip-upstream"]], ["helm/uninstall.ts", ["--purge"]]] as const) {
+      const result = await runTaskScript(cluster, script, [...args]);
+      expect(result.exitCode, result.stderr).toBe(11);
+      expect(result.stderr).toContain("namespace orthanc belongs to the manual approach");
+      expect(result.stderr).toContain("make manual-uninstall");
+    }
     expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped))).toEqual([]);
   }, 300_000);
 
