@@ -19,6 +19,21 @@ import { bootstrap, dependencyOrder, refId, tenantLabel, type Ref } from "./tree
 import { removeWithoutFlux } from "./without-flux.ts";
 
 const purging = (ctx: TaskContext) => ctx.flags.purge === true || process.env.PURGE === "1";
+
+/**
+ * True when no Flux kustomize-controller runs: the tree was applied in Flux's
+ * place (install --skip-upstream), so deleting Flux Kustomizations would prune
+ * nothing and our objects must be removed directly, even when the uninstall
+ * was not given --skip-upstream itself.
+ */
+async function withoutFlux(ctx: TaskContext): Promise<boolean> {
+  if (skipsUpstream(ctx)) return true;
+  if (ctx.dryRun) return false;
+  const controller = await ctx.kube.get("deployment", "kustomize-controller", bootstrap.namespace);
+  if (controller) return false;
+  log.info(`no Flux kustomize-controller in ${bootstrap.namespace}: the tree was applied without Flux (install --skip-upstream), so it is removed the same way`);
+  return true;
+}
 const entryRef: Ref = { name: bootstrap.entryKustomization, namespace: bootstrap.namespace };
 
 /** One entry of a Flux Kustomization's inventory ("<namespace>_<name>_<group>_<kind>"). */
@@ -107,9 +122,9 @@ const tenants: Task = {
   id: "gitops/uninstall",
   cluster: true,
   title: "Remove the tenants' workloads",
-  summary: "Deletes each tenant's Flux Kustomization; Flux then uninstalls its gateway, PostgreSQL and Orthanc releases as the tenant's account. Namespaces and volumes stay.",
+  summary: "Deletes each tenant's Flux Kustomization; Flux then uninstalls its gateway, PostgreSQL and Orthanc releases as the tenant's account. Namespaces and volumes stay. Without a running Flux (an install with --skip-upstream) the tree's objects are deleted directly instead.",
   run: async (ctx) => {
-    if (skipsUpstream(ctx)) await removeWithoutFlux(ctx, await gitopsTree(ctx));
+    if (await withoutFlux(ctx)) await removeWithoutFlux(ctx, await gitopsTree(ctx));
     for (const ref of (await deployedUnits(ctx)).filter((unit) => unit.namespace !== bootstrap.namespace)) await deleteAndWait(ctx, fluxResources.kustomization, ref);
   },
 };
