@@ -43,7 +43,7 @@ validate: setup ## render every approach and check every object (schemas, policy
 
 .PHONY: helm-install
 helm-install: setup ## helm approach: Traefik, PostgreSQL and the orthanc chart, waits, prints endpoints (DRY_RUN=1: plan only)
-	$(NODE) tasks/helm/install.ts $(if $(DRY_RUN),--dry-run) $(if $(VALUES),--values $(VALUES)) $(ARGS)
+	$(NODE) tasks/helm/install.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(if $(VALUES),--values $(VALUES)) $(ARGS)
 
 .PHONY: helm-uninstall
 helm-uninstall: setup ## remove the helm approach; the database volume and its Secrets stay unless PURGE=1
@@ -61,7 +61,7 @@ demo: setup ## the chart's Orthanc config in Debian Orthanc + PostgreSQL behind 
 
 .PHONY: demo-down
 demo-down: setup ## stop the local stack; data kept unless DELETE_DATA=1
-	$(NODE) tasks/local/down.ts $(if $(DELETE_DATA),--delete-data) $(ARGS)
+	$(NODE) tasks/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
 
 .PHONY: smoke
 smoke: setup ## end-to-end checks: TLS, HTTPS REST, DICOM-TLS C-ECHO/C-STORE, round trip (local stack, kube, or --host)
@@ -79,11 +79,11 @@ local-packages: setup ## install the local stack's Debian packages with apt-get 
 
 .PHONY: manual-install
 manual-install: setup ## manual approach: Istio, cert-manager CA chain, PostgreSQL, Orthanc, mTLS + policies, observability, smoke (DRY_RUN=1: plan only)
-	$(NODE) tasks/manual/install.ts $(if $(DRY_RUN),--dry-run) $(ARGS)
+	$(NODE) tasks/manual/install.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
 
 .PHONY: manual-uninstall
 manual-uninstall: setup ## remove the manual approach; data, credentials, CA and namespaces stay unless PURGE=1
-	$(NODE) tasks/manual/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(DRY_RUN),--dry-run) $(ARGS)
+	$(NODE) tasks/manual/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
 
 .PHONY: manual-render
 manual-render: setup ## re-render manual/ YAML from helm/orthanc with manual/05-orthanc/orthanc.values.yaml (after changing either)
@@ -101,11 +101,11 @@ manual-kiali: setup ## port-forward Kiali to 127.0.0.1:20001 and print the URL a
 
 .PHONY: gitops-install
 gitops-install: setup ## gitops approach: Flux from its pinned install.yaml, your fork as source, tenants' Secrets, waits, summary, smoke (DRY_RUN=1: plan only)
-	$(NODE) tasks/gitops/install.ts $(if $(DRY_RUN),--dry-run) $(ARGS)
+	$(NODE) tasks/gitops/install.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
 
 .PHONY: gitops-uninstall
 gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants' namespaces (data, Secrets) stay unless PURGE=1
-	$(NODE) tasks/gitops/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(DRY_RUN),--dry-run) $(ARGS)
+	$(NODE) tasks/gitops/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
 
 .PHONY: gitops-check
 gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, tenants' chart values validated

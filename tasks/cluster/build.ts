@@ -4,14 +4,14 @@
 // kwok and kwokctl (plain go install, tasks/setup/go-tools.ts). A stamp file
 // per wrapper records what was built; Go's own caches (GOMODCACHE, GOCACHE)
 // make a rebuild after a pin change quick. Prints how long each part took.
-//   node tasks/cluster/build.ts        (make cluster-build)
+//   node tasks/cluster/build.ts [--dry-run]        (make cluster-build)
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeError, exitCodeOf } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import { log, progress } from "../lib/log.ts";
 import { pins } from "../lib/settings.ts";
+import { main, type Task } from "../lib/task.ts";
 import { buildGoTool, requireGo } from "../setup/go-tools.ts";
 import { binaries, buildDirs, cacheRoot, type Binaries } from "./layout.ts";
 import { controlPlaneGoMod, controlPlanePackages, etcdGoMod, etcdPackage, versionLdflags } from "./wrapper-modules.ts";
@@ -122,13 +122,17 @@ export function describeBuild(report: BuildReport): string {
   return `build: ${total ? `${total.toFixed(0)}s` : "all cached"} (${parts.join(", ")})`;
 }
 
-if (import.meta.main) {
-  try {
-    log.step("Build the simulated cluster's binaries (Go module proxy, pinned versions)");
-    const report = await buildAll();
-    log.ok(describeBuild(report));
-  } catch (error) {
-    log.error(describeError(error));
-    process.exitCode = exitCodeOf(error);
-  }
-}
+export const buildTask: Task = {
+  id: "cluster/build",
+  title: "Build the simulated cluster's binaries (Go module proxy, pinned versions)",
+  summary: `Builds kube-apiserver, kube-controller-manager and kube-scheduler ${pins.cluster.kubernetes} (a wrapper Go module over k8s.io/kubernetes, version stamped), etcd ${pins.cluster.etcd} (a wrapper module) and kwok/kwokctl (go install) from the Go module proxy into ${cacheRoot()}, once: a second run finds them cached. The first build takes several minutes on 2 cores.`,
+  run: async (ctx) => {
+    if (ctx.dryRun) {
+      log.info(`[dry-run] would build, unless already built: kube-apiserver, kube-controller-manager, kube-scheduler ${pins.cluster.kubernetes} and etcd ${pins.cluster.etcd} into ${cacheRoot()}; kwok and kwokctl ${pins.goTools.kwok.version} into .tools/bin`);
+      return;
+    }
+    log.ok(describeBuild(await buildAll()));
+  },
+};
+
+if (import.meta.main) await main("cluster-build", [buildTask]);

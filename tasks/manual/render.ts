@@ -4,17 +4,19 @@
 // its ServiceMonitor (08-observability, where the CRD exists). The chart stays
 // the only definition; these files are its output, committed so that a reader
 // can see and apply exactly what runs.
-//   node tasks/manual/render.ts           rewrite the files
-//   node tasks/manual/render.ts --check   exit 9 when a committed file differs from a fresh render
+//   node tasks/manual/render.ts             rewrite the files that differ
+//   node tasks/manual/render.ts --check     exit 9 when a committed file differs from a fresh render
+//   node tasks/manual/render.ts --dry-run   name the files it would write
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { stringify } from "yaml";
-import { describeError, exitCodeOf, TaskError } from "../lib/errors.ts";
+import { TaskError } from "../lib/errors.ts";
 import { Helm } from "../lib/helm.ts";
 import { log } from "../lib/log.ts";
 import { parseManifests, describeObject, type KubeObject } from "../lib/manifests.ts";
 import { fromRoot, repoRoot } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
+import { main, type Task } from "../lib/task.ts";
 import { files, orthancRelease } from "./layout.ts";
 
 export const chartDir = fromRoot("helm", "orthanc");
@@ -107,22 +109,29 @@ export function driftError(paths: readonly string[]): TaskError {
   });
 }
 
-if (import.meta.main) {
-  try {
+export const renderTask: Task = {
+  id: "manual/render",
+  title: "Render helm/orthanc into the manual approach's plain YAML",
+  summary: `Renders helm/orthanc with ${relative(repoRoot, files.orthancValues)} and writes the workload (manual/05-orthanc), its Gateway and VirtualServices (manual/06-routing) and its ServiceMonitor (manual/08-observability) where they differ. --check writes nothing and exits 9 when a committed file differs; --dry-run names the files that would be written.`,
+  flags: { check: { type: "boolean", description: "write nothing; exit 9 when a committed file differs from a fresh render" } },
+  run: async (ctx) => {
     const rendered = await renderFiles();
     const drifted = driftedFiles(rendered);
-    if (process.argv.includes("--check")) {
+    if (ctx.flags.check === true) {
       if (drifted.length > 0) throw driftError(drifted);
       log.ok("manual/ matches helm/orthanc");
-    } else {
-      for (const path of drifted) {
-        writeFileSync(path, rendered.get(path)!);
-        log.ok(`wrote ${relative(repoRoot, path)}`);
-      }
-      if (drifted.length === 0) log.ok("manual/ already matches helm/orthanc: nothing to write");
+      return;
     }
-  } catch (error) {
-    log.error(describeError(error));
-    process.exitCode = exitCodeOf(error);
-  }
-}
+    if (drifted.length === 0) return log.ok("manual/ already matches helm/orthanc: nothing to write");
+    for (const path of drifted) {
+      if (ctx.dryRun) {
+        log.info(`[dry-run] would write ${relative(repoRoot, path)}`);
+        continue;
+      }
+      writeFileSync(path, rendered.get(path)!);
+      log.ok(`wrote ${relative(repoRoot, path)}`);
+    }
+  },
+};
+
+if (import.meta.main) await main("manual-render", [renderTask]);

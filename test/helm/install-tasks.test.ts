@@ -183,6 +183,17 @@ describe("steps that read the cluster (real kubectl, fake API server)", () => {
     cluster.setObjects([{ apiVersion: "traefik.io/v1alpha1", kind: "TLSStore", metadata: { name: "default", namespace: "orthanc" } }]);
     expect(await runTasks(preflightTask.id, [preflightTask], [])).toBe(0); // ours, from a previous install
   });
+
+  it("preflight accepts another namespace's TLSStore default when --values turns the chart's off, and still checks the TLSOption", async () => {
+    process.env.KUBECONFIG = writeKubeconfig(cluster.url);
+    const values = join(mkdtempSync(join(tmpdir(), "korthweb-values-")), "values.yaml");
+    writeFileSync(values, "ingress:\n  traefik:\n    tlsStore:\n      create: false\n");
+    cluster.setObjects([{ apiVersion: "traefik.io/v1alpha1", kind: "TLSStore", metadata: { name: "default", namespace: "kube-system" } }]);
+    expect(await runTasks(preflightTask.id, [preflightTask], ["--values", values]), output()).toBe(0);
+    cluster.setObjects([{ apiVersion: "traefik.io/v1alpha1", kind: "TLSOption", metadata: { name: "default", namespace: "kube-system" } }]);
+    expect(await runTasks(preflightTask.id, [preflightTask], ["--values", values])).toBe(10);
+    expect(output()).toContain("the cluster already has tlsoptions kube-system/default");
+  });
 });
 
 describe("summary", () => {
