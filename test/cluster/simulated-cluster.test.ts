@@ -235,6 +235,37 @@ describe("gitops approach (make gitops-install ARGS=--skip-upstream): the tree a
     expect(await notStoredAsWritten(objects, "default")).toEqual([]);
   }, 300_000);
 
+  it("the Flux lockdown holds under the API server's RBAC: each tenant's account may apply its own workload, nothing of the other tenant's, nothing cluster-wide", async () => {
+    const tree = await loadFluxTree(repoRoot);
+    const toYamlStream = (objects: readonly KubeObject[]) => objects.map((object) => JSON.stringify(object)).join("\n---\n");
+    for (const tenant of tree.tenants) {
+      const other = tree.tenants.find((item) => item.name !== tenant.name)!;
+      const unit = tenant.unit!;
+      const account = `system:serviceaccount:${unit.ref.namespace}:${unit.serviceAccountName}`;
+      // What Flux applies as that account: the tenant Kustomization's objects, and the orthanc chart's (helm-controller impersonates it too).
+      const chart = objectsOf(await runHelm(["get", "manifest", "orthanc", "-n", tenant.name]), `helm get manifest -n ${tenant.name} orthanc`);
+      const own = [...unit.objects, ...chart.map((object) => ({ ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? tenant.name } }))];
+      const applyAs = (objects: readonly KubeObject[]) =>
+        kubectl(cluster, ["apply", "--server-side", "--force-conflicts", "--dry-run=server", "--field-manager=lockdown-check", `--as=${account}`, "-f", "-"], toYamlStream(objects));
+      const allowed = await applyAs(own);
+      expect(allowed.exitCode, allowed.stderr).toBe(0);
+      expect(allowed.stdout.trim().split("\n")).toHaveLength(own.length);
+      // The same objects moved into the other tenant's namespaces: every one refused.
+      const moved = own.map((object) => ({
+        ...object,
+        metadata: { ...object.metadata, namespace: String(object.metadata?.namespace).replace(new RegExp(`^${tenant.name}(?=$|-)`), other.name) },
+      }));
+      const refused = await applyAs(moved);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr.match(new RegExp(`forbidden: User "${account}"`, "g")) ?? []).toHaveLength(moved.length);
+      for (const [verb, resource] of [["create", "namespaces"], ["create", "clusterrolebindings"], ["create", "customresourcedefinitions"], ["get", "secrets"]] as const) {
+        const where = resource === "secrets" ? ["-n", other.name] : [];
+        const answer = await kubectl(cluster, ["auth", "can-i", verb, resource, ...where, `--as=${account}`]);
+        expect(answer.stdout.trim(), `${account} ${verb} ${resource} ${where.join(" ")}`).toBe("no");
+      }
+    }
+  }, 300_000);
+
   it("re-runs as a no-op: no object changes, not even the tenants' Helm records", async () => {
     const before = await snapshot(cluster, namespaces, clusterScoped);
     const result = await install();
