@@ -12,12 +12,11 @@ import { run } from "../lib/exec.ts";
 import { log, progress } from "../lib/log.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
-import { buildGoTool, requireGo } from "../setup/go-tools.ts";
+import { requireGo, type GoToolchain } from "../lib/go.ts";
+import { buildGoTool } from "../setup/go-tools.ts";
 import { binaries, buildDirs, cacheRoot, type Binaries } from "./layout.ts";
 import { controlPlaneGoMod, controlPlanePackages, etcdGoMod, etcdPackage, versionLdflags } from "./wrapper-modules.ts";
 
-/** Go's environment for our builds: static binaries, the pinned toolchain only, go.mod completed as needed. */
-const goEnv = { CGO_ENABLED: "0", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
 
 interface WrapperBuild {
   label: string;
@@ -37,7 +36,7 @@ export function isWrapperBuilt(build: WrapperBuild): boolean {
 }
 
 /** Builds a wrapper module's packages into <dir>/bin unless the stamp says they are current. Returns seconds spent (0 when cached). */
-async function buildWrapper(go: string, build: WrapperBuild): Promise<number> {
+async function buildWrapper({ go, env }: GoToolchain, build: WrapperBuild): Promise<number> {
   if (isWrapperBuilt(build)) {
     log.ok(`${build.label}: cached in ${join(build.dir, "bin")}`);
     return 0;
@@ -52,7 +51,7 @@ async function buildWrapper(go: string, build: WrapperBuild): Promise<number> {
     const output = build.packages.length === 1 ? build.outputs[0]! : `${join(build.dir, "bin")}/`;
     await run(go, ["build", "-trimpath", `-ldflags=${build.ldflags}`, "-o", output, ...build.packages], {
       cwd: build.dir,
-      env: goEnv,
+      env,
       silent: true,
     });
   } catch (error) {
@@ -71,9 +70,9 @@ interface Downloaded {
 }
 
 /** Kubernetes' go.mod and publication time, from the module proxy (cached in GOMODCACHE). */
-async function kubernetesModule(go: string, dir: string): Promise<{ goMod: string; time: string }> {
+async function kubernetesModule({ go, env }: GoToolchain, dir: string): Promise<{ goMod: string; time: string }> {
   mkdirSync(dir, { recursive: true });
-  const { stdout } = await run(go, ["mod", "download", "-json", `k8s.io/kubernetes@${pins.cluster.kubernetes}`], { cwd: dir, env: goEnv, silent: true });
+  const { stdout } = await run(go, ["mod", "download", "-json", `k8s.io/kubernetes@${pins.cluster.kubernetes}`], { cwd: dir, env, silent: true });
   const downloaded = JSON.parse(stdout) as Downloaded;
   const info = JSON.parse(readFileSync(downloaded.Info, "utf8")) as { Time: string };
   return { goMod: readFileSync(downloaded.GoMod, "utf8"), time: info.Time };
@@ -86,10 +85,10 @@ export interface BuildReport {
 }
 
 export async function buildAll(root = cacheRoot()): Promise<BuildReport> {
-  const go = requireGo("building the simulated cluster");
+  const go = await requireGo("building the simulated cluster");
   const dirs = buildDirs(root);
   const bins = binaries(root);
-  log.info(`cache: ${root} (set KORTHWEB_CACHE_DIR to move it)`);
+  log.info(`cache: ${root} (set KORTHWEB_CACHE_DIR to move it); Go: ${go.describe}`);
 
   const kubernetes = await kubernetesModule(go, dirs.controlPlane);
   const controlPlane = await buildWrapper(go, {

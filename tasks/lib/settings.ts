@@ -19,6 +19,11 @@ export const pins = {
     kubectl: "v1.35.2",
   },
   /**
+   * Go for the builds below (tasks/lib/go.ts): the machine's go when ≥ minimum, else the go command fetches
+   * `toolchain` from the Go module proxy (GOTOOLCHAIN). The wrapper modules' `go` line is `minimum`.
+   */
+  go: { minimum: "1.26", toolchain: "go1.26.8" },
+  /**
    * Go CLIs built from the Go module proxy into .tools/bin (tasks/setup/go-tools.ts).
    * istioctl: Istio's release tags ("1.30.5") are not Go semver versions, so the proxy serves only
    * pseudo-versions; this is the newest it has (commit eed52ebb66ad, 2026-08-27, VERSION file "1.31").

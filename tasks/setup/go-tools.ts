@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
+import { requireGo } from "../lib/go.ts";
 import { log, progress } from "../lib/log.ts";
 import { toolsBinDir } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
-import { findTool } from "../lib/tools.ts";
 
 export type GoToolName = keyof typeof pins.goTools;
 
@@ -22,30 +22,18 @@ export function isBuilt(name: GoToolName): boolean {
   return existsSync(join(toolsBinDir, name)) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === `${pin.package}@${pin.version}`;
 }
 
-/** The Go toolchain: go on PATH, else the usual /usr/local/go install. */
-export function requireGo(purpose: string): string {
-  const go = findTool("go") ?? (existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
-  if (!go) {
-    throw new TaskError(`${purpose} needs the Go toolchain, which is not on PATH`, {
-      code: "missingTool",
-      hint: "install Go ≥ 1.26 (https://go.dev/dl or your distribution), then re-run",
-    });
-  }
-  return go;
-}
-
 export async function buildGoTool(name: GoToolName): Promise<void> {
   const pin = pins.goTools[name];
   if (isBuilt(name)) {
     log.ok(`${name} ${pin.stamp} in .tools/bin (already built from ${pin.package}@${pin.version})`);
     return;
   }
-  const go = requireGo(`building ${name}`);
+  const { go, env } = await requireGo(`building ${name}`);
   mkdirSync(toolsBinDir, { recursive: true });
   const line = progress(`building ${name} from ${pin.package}@${pin.version} (first time: several minutes)`);
   try {
     await run(go, ["install", "-trimpath", `-ldflags=${pin.ldflags}`, `${pin.package}@${pin.version}`], {
-      env: { GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
+      env: { ...env, GOBIN: toolsBinDir },
       silent: true,
     });
   } catch (error) {

@@ -9,12 +9,14 @@
 set -euo pipefail
 
 NODE_PIN="22.23.3"
-MIN_MAJOR=22
+# 22.18 is the first Node 22 that runs .ts files without flags (type stripping), as our tasks do.
+MIN_VERSION="22.18"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PREFIX="$ROOT/.tools/node"
 BIN="$PREFIX/node_modules/.bin"
 
-major_of() { "$1" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
+# "v22.17.1" -> "22017" (major*1000 + minor), so versions compare as integers.
+rank_of() { sed -E 's/^v?([0-9]+)\.([0-9]+).*/\1 \2/' | { read -r major minor; echo $(( ${major:-0} * 1000 + ${minor:-0} )); }; }
 
 log() { echo "setup: $*" >&2; }
 
@@ -25,12 +27,12 @@ if [[ -x "$BIN/node" && "$("$BIN/node" --version)" == "v$NODE_PIN" ]]; then
 fi
 
 if command -v node >/dev/null 2>&1; then
-  sys_major="$(major_of node || echo 0)"
-  if [[ "${sys_major:-0}" -ge "$MIN_MAJOR" ]]; then
+  sys_rank="$(node --version 2>/dev/null | rank_of || echo 0)"
+  if [[ "${sys_rank:-0}" -ge "$(echo "$MIN_VERSION" | rank_of)" ]]; then
     log "node $(node --version) (machine's own, $(command -v node))"
     exit 0
   fi
-  log "machine's node is $(node --version); the project needs >= $MIN_MAJOR"
+  log "machine's node is $(node --version); the project needs >= $MIN_VERSION"
 fi
 
 if ! command -v npm >/dev/null 2>&1; then

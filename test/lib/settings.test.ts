@@ -46,4 +46,11 @@ describe("settings", () => {
     const script = readFileSync(join(repoRoot, "tasks/setup/node.sh"), "utf8");
     expect(script).toContain(`NODE_PIN="${pins.node}"`);
   });
+
+  it("accepts the machine's Node from the same version package.json's engines names (node.sh runs before any Node of ours)", () => {
+    const script = readFileSync(join(repoRoot, "tasks/setup/node.sh"), "utf8");
+    const engines = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+    expect(engines).toMatch(/^>=\d+\.\d+$/);
+    expect(script).toContain(`MIN_VERSION="${engines.slice(2)}"`);
+  });
 });
