@@ -4,8 +4,12 @@ import { describe, expect, it } from "vitest";
 import { hostnames } from "../../tasks/lib/settings.ts";
 import { files, namespaces, secrets } from "../../tasks/manual/layout.ts";
 import { smokeDefaults } from "../../tasks/manual/09-verify.ts";
+import { readFileSync } from "node:fs";
+import { parseManifests } from "../../tasks/lib/manifests.ts";
+import { fromRoot } from "../../tasks/lib/paths.ts";
 import { allObjects, copy, named, values } from "./manual-files.ts";
 import { certificateProblems } from "./checks.ts";
+import { caKeyProblems } from "../helpers/certificates.ts";
 
 const objects = allObjects();
 const orthancValues = values(files.orthancValues);
@@ -29,6 +33,17 @@ describe("certificate chain", () => {
     expect(leaf.spec).toMatchObject({ secretName: secrets.tls.name, issuerRef: { kind: "ClusterIssuer", name: "korthweb-ca" } });
     expect(leaf.spec.isCA).toBeUndefined();
     expect(leaf.spec.dnsNames).toEqual(["web.korthweb.test", "dicom.korthweb.test"]);
+  });
+
+  it("keeps the CA's key on renewal, with the same key settings as the gitops CA", () => {
+    expect(caKeyProblems(objects)).toEqual([]);
+    const gitopsFile = fromRoot("gitops", "infrastructure", "configs", "ca-issuer.yaml");
+    const gitopsCa = parseManifests(readFileSync(gitopsFile, "utf8"), gitopsFile).map((item) => item.object as any).find((o) => o.kind === "Certificate" && o.spec.isCA);
+    expect(named(objects, "Certificate", "korthweb-ca", namespaces.certManager).spec.privateKey).toEqual(gitopsCa.spec.privateKey);
+    // cert-manager's default (Always) is what the rule catches.
+    const rotating = copy(objects) as any[];
+    delete rotating.find((o) => o.kind === "Certificate" && o.metadata.name === "korthweb-ca").spec.privateKey.rotationPolicy;
+    expect(caKeyProblems(rotating)).toEqual(["Certificate cert-manager/korthweb-ca: a CA whose privateKey.rotationPolicy is not Never gets a new key at each renewal"]);
   });
 
   it("is what the chart references and what the smoke suite trusts", () => {
