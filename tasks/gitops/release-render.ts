@@ -11,7 +11,7 @@ import { Helm } from "../lib/helm.ts";
 import { parseManifests, type SourcedObject } from "../lib/manifests.ts";
 import { pins } from "../lib/settings.ts";
 import { requireToolPath } from "../lib/tools.ts";
-import { renderApiVersions } from "../validate/sources.ts";
+import { renderApiVersions } from "../validate/apis.ts";
 import { folderOf, orthancRelease, record, refId, type FluxTree, type HelmReleaseInfo } from "./tree.ts";
 
 export interface ReleaseRender {

@@ -39,6 +39,9 @@ export const servedApis: Record<string, string> = {
   "monitoring.coreos.com/v1alpha1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1",
 };
 
+/** API versions helm should assume the cluster serves, so capability-gated templates (ServiceMonitor, …) render. */
+export const renderApiVersions = Object.keys(servedApis).filter((api) => api.includes("/"));
+
 /** Removed or deprecated apiVersions → what to use instead. */
 export const removedApis: Record<string, string> = {
   "extensions/v1beta1": "apps/v1 (workloads) or networking.k8s.io/v1 (Ingress, NetworkPolicy); removed in Kubernetes 1.16–1.22",

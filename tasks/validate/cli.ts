@@ -10,9 +10,10 @@ import { dedupeFindings, validateSources } from "./validate.ts";
 const usage = `usage: node tasks/validate/cli.ts [--quiet]
 
 Renders every approach (helm template for each values set in helm/<chart>/ci/,
-kubectl kustomize for each kustomization under gitops/, every manifest under
-manual/) and checks every object strictly against the pinned Kubernetes and
-CRD schemas and the workload policy. Needs no cluster.`;
+kubectl kustomize for each kustomization under gitops/, helm template of each
+HelmRelease of this repository's charts that a gitops/clusters/ folder deploys,
+every manifest under manual/) and checks every object strictly against the
+pinned Kubernetes and CRD schemas and the workload policy. Needs no cluster.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { help: { type: "boolean" }, quiet: { type: "boolean" } }, strict: true });
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = performance.now();
-  const results = await validateSources(repositorySources());
+  const results = await validateSources(await repositorySources());
   const findings = dedupeFindings(results.flatMap((result) => result.findings));
   const objects = results.reduce((sum, result) => sum + result.objects, 0);
   for (const result of results) {

@@ -38,6 +38,9 @@ export function pointerToPath(pointer: string): string {
     }, "");
 }
 
+/** A finding before it is tied to a file and object: what the checks return. */
+export type Issue = Omit<Finding, "file" | "object">;
+
 export function formatFinding(finding: Finding): string {
   return `${finding.file}: ${finding.object}: ${finding.path}: [${finding.rule}] ${finding.message}`;
 }

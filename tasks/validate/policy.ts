@@ -1,17 +1,11 @@
-// Policy for our own workloads: Pod Security "restricted", resources, probes,
-// pinned images, and no credentials in ConfigMaps, env literals or committed
-// Secrets. Works on plain objects; paths are reported as JSON paths.
+// Policy for our own workloads: Pod Security (pod-security.ts), resources,
+// probes, pinned images, and no credentials in ConfigMaps, env literals or
+// committed Secrets. Works on plain objects; paths are reported as JSON paths.
 import type { KubeObject } from "../lib/manifests.ts";
-import { isLiteralCredential, scanText } from "./credentials.ts";
-import type { Finding } from "./finding.ts";
-
-type Issue = Omit<Finding, "file" | "object">;
-type Json = Record<string, unknown>;
-
-const asObject = (value: unknown): Json | undefined =>
-  value && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
-const asArray = (value: unknown): Json[] => (Array.isArray(value) ? (value.filter((item) => asObject(item)) as Json[]) : []);
-const get = (value: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((node, key) => asObject(node)?.[key], value);
+import { isLiteralCredential, scanEmbedded, scanText } from "./credentials.ts";
+import type { Issue } from "./finding.ts";
+import { asArray, asObject, get, type Json } from "./json.ts";
+import { checkPodSecurity } from "./pod-security.ts";
 
 /** Where the pod spec sits inside each workload kind. */
 const podSpecPaths: Record<string, string[]> = {
@@ -27,9 +21,6 @@ const podSpecPaths: Record<string, string[]> = {
 /** Workloads that run for good and so need readiness and liveness probes. */
 const longRunning = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]);
 
-/** Volume types Pod Security "restricted" allows. */
-const allowedVolumeTypes = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
-
 export interface PolicyOptions {
   /** The object comes from a file committed to Git (not rendered at install time). */
   committed: boolean;
@@ -41,7 +32,10 @@ export function checkPolicy(object: KubeObject, options: PolicyOptions): Issue[]
   const specPath = podSpecPaths[kind];
   if (specPath) {
     const podSpec = asObject(get(object, ...specPath));
-    if (podSpec) issues.push(...checkPodSpec(podSpec, specPath.join("."), longRunning.has(kind)));
+    // The pod's metadata is the spec's sibling (object metadata for a Pod, template metadata otherwise).
+    const metadataPath = [...specPath.slice(0, -1), "metadata", "annotations"];
+    const metadata = { annotations: asObject(get(object, ...metadataPath)) ?? {}, path: metadataPath.join(".") };
+    if (podSpec) issues.push(...checkPodSecurity(podSpec, specPath.join("."), metadata), ...checkPodSpec(podSpec, specPath.join("."), longRunning.has(kind)));
   }
   if (kind === "ConfigMap") issues.push(...checkConfigMap(object));
   if (kind === "Secret" && options.committed) {
@@ -73,60 +67,9 @@ function checkConfigMap(object: KubeObject): Issue[] {
 function checkPodSpec(spec: Json, base: string, needsProbes: boolean): Issue[] {
   const issues: Issue[] = [];
   const at = (path: string) => `${base}.${path}`;
-  const podContext = asObject(spec.securityContext) ?? {};
-
-  for (const flag of ["hostNetwork", "hostPID", "hostIPC"]) {
-    if (spec[flag] === true) issues.push({ path: at(flag), rule: "pod-security", message: `${flag} is forbidden` });
-  }
-  asArray(spec.volumes).forEach((volume, i) => {
-    const type = Object.keys(volume).find((name) => name !== "name");
-    if (type && !allowedVolumeTypes.has(type)) {
-      issues.push({ path: at(`volumes[${i}].${type}`), rule: "pod-security", message: `volume type ${type} is not allowed under "restricted"` });
-    }
-  });
-
-  const podNonRoot = podContext.runAsNonRoot === true;
-  const podSeccomp = get(podContext, "seccompProfile", "type");
-  if (podContext.runAsUser === 0) issues.push({ path: at("securityContext.runAsUser"), rule: "pod-security", message: "runs as root (uid 0)" });
-
-  const groups: [string, Json[]][] = [
-    ["initContainers", asArray(spec.initContainers)],
-    ["containers", asArray(spec.containers)],
-    ["ephemeralContainers", asArray(spec.ephemeralContainers)],
-  ];
-  for (const [group, containers] of groups) {
-    containers.forEach((container, i) => {
+  for (const group of ["initContainers", "containers"] as const) {
+    asArray(spec[group]).forEach((container, i) => {
       const c = (path: string) => at(`${group}[${i}].${path}`);
-      const context = asObject(container.securityContext) ?? {};
-      if (context.privileged === true) issues.push({ path: c("securityContext.privileged"), rule: "pod-security", message: "privileged containers are forbidden" });
-      if (context.allowPrivilegeEscalation !== false) {
-        issues.push({ path: c("securityContext.allowPrivilegeEscalation"), rule: "pod-security", message: "must be false" });
-      }
-      if (context.runAsUser === 0) issues.push({ path: c("securityContext.runAsUser"), rule: "pod-security", message: "runs as root (uid 0)" });
-      if (!(context.runAsNonRoot === true || (podNonRoot && context.runAsNonRoot !== false))) {
-        issues.push({ path: c("securityContext.runAsNonRoot"), rule: "pod-security", message: "must be true (here or in the pod securityContext)" });
-      }
-      const seccomp = get(context, "seccompProfile", "type") ?? podSeccomp;
-      if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") {
-        issues.push({ path: c("securityContext.seccompProfile.type"), rule: "pod-security", message: "must be RuntimeDefault or Localhost (here or in the pod)" });
-      }
-      const drop = get(context, "capabilities", "drop");
-      if (!Array.isArray(drop) || !drop.includes("ALL")) {
-        issues.push({ path: c("securityContext.capabilities.drop"), rule: "pod-security", message: 'must include "ALL"' });
-      }
-      const add = get(context, "capabilities", "add");
-      if (Array.isArray(add)) {
-        for (const capability of add) {
-          if (capability !== "NET_BIND_SERVICE") {
-            issues.push({ path: c("securityContext.capabilities.add"), rule: "pod-security", message: `capability ${String(capability)} may not be added (only NET_BIND_SERVICE)` });
-          }
-        }
-      }
-      asArray(container.ports).forEach((port, p) => {
-        if (port.hostPort !== undefined && port.hostPort !== 0) issues.push({ path: c(`ports[${p}].hostPort`), rule: "pod-security", message: "hostPort is forbidden" });
-      });
-
-      if (group === "ephemeralContainers") return;
       issues.push(...checkImage(container.image, c("image")));
       for (const [kind, names] of [["requests", ["cpu", "memory"]], ["limits", ["cpu", "memory"]]] as const) {
         for (const name of names) {
@@ -140,14 +83,22 @@ function checkPodSpec(spec: Json, base: string, needsProbes: boolean): Issue[] {
           if (!asObject(container[probe])) issues.push({ path: c(probe), rule: "probes", message: `${probe} must be set` });
         }
       }
-      asArray(container.env).forEach((entry, e) => {
-        if (typeof entry.name === "string" && isLiteralCredential(entry.name, entry.value)) {
-          issues.push({ path: c(`env[${e}].value`), rule: "credentials", message: `env ${entry.name} has a literal secret value; use valueFrom.secretKeyRef` });
-        }
-      });
+      asArray(container.env).forEach((entry, e) => issues.push(...checkEnv(entry, c(`env[${e}].value`))));
     });
   }
   return issues;
+}
+
+/** A literal env value: a credential by its name, or one embedded in it whatever the name (a URL with a password, a config with a password key). */
+function checkEnv(entry: Json, path: string): Issue[] {
+  const { name, value } = entry;
+  if (typeof name !== "string" || typeof value !== "string") return [];
+  if (isLiteralCredential(name, value)) return [{ path, rule: "credentials", message: `env ${name} has a literal secret value; use valueFrom.secretKeyRef` }];
+  return scanEmbedded(name, value).map((hit) => ({
+    path: `${path}${hit.path ? ` → ${hit.path}` : ""}`,
+    rule: "credentials" as const,
+    message: `env ${name} ${hit.reason}; reference a Secret instead (valueFrom.secretKeyRef, then $(VAR))`,
+  }));
 }
 
 function checkImage(image: unknown, path: string): Issue[] {

@@ -1,8 +1,9 @@
 // What `make validate` checks: every approach's output, rendered the way it
 // reaches a cluster. Helm charts under helm/ with their default values and each
 // values set in <chart>/ci/; every kustomization under gitops/ (kubectl
-// kustomize); every manifest under manual/ (upstream chart values files,
-// *.values.yaml, are inputs to other charts and are only parsed).
+// kustomize), and what each HelmRelease of this repository's charts installs
+// (gitops-releases.ts); every manifest under manual/ (upstream chart values
+// files, *.values.yaml, are inputs to other charts and are only parsed).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { run } from "../lib/exec.ts";
@@ -11,7 +12,8 @@ import { parseManifests, type SourcedObject } from "../lib/manifests.ts";
 import { repoRoot } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
 import { requireToolPath } from "../lib/tools.ts";
-import { servedApis } from "./apis.ts";
+import { renderApiVersions } from "./apis.ts";
+import { gitopsReleaseSources } from "./gitops-releases.ts";
 
 export interface Source {
   /** How the source is named in findings. */
@@ -41,8 +43,8 @@ function walk(dir: string, accept: (path: string) => boolean): string[] {
 const isYaml = (path: string) => /\.ya?ml$/.test(path);
 export const isUpstreamValues = (path: string) => /\.values\.ya?ml$/.test(path);
 
-/** API versions helm should assume the cluster serves, so capability-gated templates (ServiceMonitor, …) render. */
-export const renderApiVersions = Object.keys(servedApis).filter((api) => api.includes("/"));
+// Defined next to the served APIs; re-exported for the modules that render charts from here.
+export { renderApiVersions };
 
 /** Split `helm template` output into objects, each named by the template file it came from. */
 export function splitHelmOutput(text: string, chartDir: string, valuesLabel: string): SourcedObject[] {
@@ -121,6 +123,6 @@ export function manualSources(root = repoRoot): Source[] {
   }));
 }
 
-export function repositorySources(root = repoRoot): Source[] {
-  return [...helmSources(root), ...kustomizeSources(root), ...manualSources(root)];
+export async function repositorySources(root = repoRoot): Promise<Source[]> {
+  return [...helmSources(root), ...kustomizeSources(root), ...(await gitopsReleaseSources(root)), ...manualSources(root)];
 }

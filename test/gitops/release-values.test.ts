@@ -1,7 +1,8 @@
-// The tenants' Orthanc values live inline in gitops/ HelmReleases, so the
-// validator's run over helm/orthanc/ci/*.yaml does not see them: here each
-// tenant's values go through the chart (helm template, then the release's
-// post-renderers, as helm-controller does) and the result through the validator.
+// The tenants' Orthanc values live inline in gitops/ HelmReleases. `make
+// validate` renders them through the chart too (tasks/validate/gitops-releases.ts,
+// tested in test/validate/gitops-releases.test.ts); here the same renders
+// (helm template, then the release's post-renderers, as helm-controller does)
+// are checked for what they must wire up, and go through the validator once more.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderGitRelease, renderTenantReleases, type ReleaseRender } from "../../tasks/gitops/release-render.ts";

@@ -1,0 +1,59 @@
+// `make validate` sees what each tenant's HelmRelease installs: the chart
+// rendered with the release's inline values, findings pointing at the folder
+// and HelmRelease they come from. Bad values go into a scratch copy of the tree.
+import { describe, expect, it } from "vitest";
+import { formatFinding } from "../../tasks/validate/finding.ts";
+import { gitopsReleaseSources } from "../../tasks/validate/gitops-releases.ts";
+import { repositorySources } from "../../tasks/validate/sources.ts";
+import { validateSources } from "../../tasks/validate/validate.ts";
+import { useCheckoutCopies } from "../gitops/copy.ts";
+
+const copy = useCheckoutCopies();
+const bhc = "gitops/tenants/bhc/workload (HelmRelease bhc/orthanc → helm/orthanc)";
+const mhr = "gitops/tenants/mhr/workload (HelmRelease mhr/orthanc → helm/orthanc)";
+
+describe("the validator's gitops release sources", () => {
+  it("render each tenant's Orthanc release, clean, as part of the repository's sources", async () => {
+    const sources = await gitopsReleaseSources();
+    expect(sources.map((source) => source.label)).toEqual([bhc, mhr]);
+    for (const result of await validateSources(sources)) {
+      expect(result.findings.map(formatFinding), result.source.label).toEqual([]);
+      expect(result.objects, result.source.label).toBeGreaterThan(10);
+    }
+    expect((await repositorySources()).map((source) => source.label)).toEqual(expect.arrayContaining([bhc, mhr]));
+  });
+
+  it("report a bad value in one tenant's HelmRelease at that tenant's release, and only there", async () => {
+    const checkout = copy();
+    const file = "gitops/tenants/bhc/workload/kustomization.yaml";
+    // A password in a URL, in a variable whose name says nothing about secrets. Assembled
+    // here so that the repository's own secret scan (make audit) does not trip over it.
+    const url = ["postgresql://orthanc", "s3cret@db/orthanc"].join(":");
+    const patch = [
+      "patches:",
+      "  - target: { kind: HelmRelease, name: orthanc }",
+      "    patch: |",
+      "      - op: add",
+      "        path: /spec/values/extraEnv",
+      "        value:",
+      `          - { name: DATABASE_URL, value: '${url}' }`,
+      "",
+    ].join("\n");
+    checkout.write(file, `${checkout.read(file)}${patch}`);
+    const findings = (await validateSources(await gitopsReleaseSources(checkout.root))).flatMap((result) => result.findings);
+    expect(findings.map(formatFinding)).toEqual([
+      expect.stringMatching(/^gitops\/tenants\/bhc\/workload \(HelmRelease bhc\/orthanc → helm\/orthanc\): Deployment bhc\/orthanc: spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value: \[credentials\] env DATABASE_URL contains a URL with a password/),
+    ]);
+  });
+
+  it("report a value the chart refuses as a render finding of each release that uses it", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "    networkPolicy:\n", "    networkPolicies:\n");
+    const findings = (await validateSources(await gitopsReleaseSources(checkout.root))).flatMap((result) => result.findings);
+    expect(findings.map((finding) => [finding.file, finding.rule])).toEqual([
+      [bhc, "render"],
+      [mhr, "render"],
+    ]);
+    expect(findings[0]!.message).toMatch(/networkPolicies/);
+  });
+});
