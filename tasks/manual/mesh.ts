@@ -3,24 +3,11 @@
 // labels a policy selects them by, and the ports they serve. Policies in
 // manual/07-security are written against this; test/manual checks each fact
 // against the file that really decides it (chart output, upstream values).
+import type { MeshWorkload } from "../lib/istio-authorization.ts";
 import { namespaces } from "./layout.ts";
 
 /** Where Prometheus' sidecar writes its mesh certificate for Prometheus to use (kube-prometheus-stack.values.yaml). */
 export const prometheusCertDir = "/etc/prom-certs";
-
-export interface MeshWorkload {
-  /** Short name used in flow descriptions. */
-  name: string;
-  namespace: string;
-  serviceAccount: string;
-  /** Pod labels (a subset is enough for selectors). */
-  labels: Record<string, string>;
-  /** Ports its proxy receives traffic on; empty when inbound traffic bypasses the proxy. */
-  ports: number[];
-}
-
-export const principal = (workload: Pick<MeshWorkload, "namespace" | "serviceAccount">) =>
-  `cluster.local/ns/${workload.namespace}/sa/${workload.serviceAccount}`;
 
 export const meshWorkloads = {
   gateway: { name: "istio-ingress", namespace: namespaces.gateway, serviceAccount: "istio-ingress", labels: { istio: "ingress", app: "istio-ingress" }, ports: [443, 11112] },

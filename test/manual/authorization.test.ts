@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { allowedFlows, allowedRequests, authorizationPolicies, matchesValue, outsideWorld } from "../../tasks/manual/flows.ts";
 import { files, namespaces, releases } from "../../tasks/manual/layout.ts";
-import { intendedFlows, meshWorkloads, principal } from "../../tasks/manual/mesh.ts";
+import { istioGatewayIdentity, prometheusIdentity } from "../../tasks/lib/chart-identities.ts";
+import { principal } from "../../tasks/lib/istio-authorization.ts";
+import { intendedFlows, meshWorkloads } from "../../tasks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
 
 const objects = allObjects();
@@ -122,5 +124,41 @@ describe("the identities the policies name are the ones the workloads get", () =
     expect(values(files.gatewayValues).serviceAccount.name).toBe(meshWorkloads.gateway.serviceAccount);
     expect(meshWorkloads.prometheus.namespace).toBe(releases.kubePrometheusStack.namespace);
     expect(meshWorkloads.gateway.namespace).toBe(releases.gateway.namespace);
+  });
+});
+
+describe("the identities are the ones the upstream charts create for our values and release names", () => {
+  it("Prometheus: kube-prometheus-stack's service account for release kube-prometheus-stack with our values", () => {
+    const identity = prometheusIdentity(releases.kubePrometheusStack.release, values(files.kubePrometheusStackValues));
+    expect(identity.serviceAccount).toBe(meshWorkloads.prometheus.serviceAccount);
+    expect(policies.find((p) => p.metadata?.name === "orthanc-metrics-from-prometheus")?.spec).toMatchObject({
+      rules: [{ from: [{ source: { principals: [principal(meshWorkloads.prometheus)] } }] }],
+    });
+  });
+
+  it("the gateway: Istio's gateway chart's service account and pod labels for release istio-ingress with our values", () => {
+    const identity = istioGatewayIdentity(releases.gateway.release, values(files.gatewayValues));
+    expect(identity.serviceAccount).toBe(meshWorkloads.gateway.serviceAccount);
+    expect(meshWorkloads.gateway.labels).toEqual(identity.labels);
+    expect(policies.find((p) => p.metadata?.name === "orthanc-from-gateway")?.spec).toMatchObject({
+      rules: [{ from: [{ source: { principals: [principal(meshWorkloads.gateway)] } }] }],
+    });
+  });
+});
+
+describe("sidecar injection", () => {
+  const namespaceLabels = (name: string) => (named(objects, "Namespace", name).metadata.labels ?? {}) as Record<string, string>;
+
+  it("is on in the application namespace, so Orthanc and PostgreSQL get a proxy (and with it mTLS and the policies)", () => {
+    for (const workload of [meshWorkloads.orthanc, meshWorkloads.postgresql]) expect(namespaceLabels(workload.namespace)["istio-injection"]).toBe("enabled");
+    const orthanc = named(objects, "Deployment", "orthanc", namespaces.app).spec.template.metadata;
+    expect({ ...orthanc.labels, ...orthanc.annotations }["sidecar.istio.io/inject"]).not.toBe("false");
+  });
+
+  it("is disabled in no namespace a mesh workload runs in (a namespace label disabled wins over the pod's)", () => {
+    for (const workload of Object.values(meshWorkloads)) {
+      const labels = objects.some((o) => o.kind === "Namespace" && o.metadata?.name === workload.namespace) ? namespaceLabels(workload.namespace) : {};
+      expect(labels["istio-injection"], workload.namespace).not.toBe("disabled");
+    }
   });
 });
