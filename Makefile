@@ -108,7 +108,7 @@ gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants'
 	$(NODE) tasks/gitops/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
 
 .PHONY: gitops-check
-gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, tenants' chart values validated
+gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, mesh policies (exact flows), tenants' chart values validated
 	$(NODE) tasks/gitops/verify.ts $(ARGS)
 
 # --- simulated cluster (issue 8; docs/cluster.md): a real control plane with simulated nodes, for the install tasks in tests.

@@ -5,6 +5,7 @@
 // tree, on a copy with a third tenant, and on broken copies.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { istioGatewayIdentity } from "../lib/chart-identities.ts";
 import type { KubeObject } from "../lib/manifests.ts";
 import { pins } from "../lib/settings.ts";
 import {
@@ -15,6 +16,7 @@ import {
   orthancRelease,
   record,
   refId,
+  releasesOfChart,
   tenantEndpoints,
   text,
   type FluxTree,
@@ -23,7 +25,7 @@ import {
   type Tenant,
 } from "./tree.ts";
 
-export type CheckName = "render" | "graph" | "lockdown" | "isolation" | "pins";
+export type CheckName = "render" | "graph" | "lockdown" | "isolation" | "pins" | "mesh";
 
 export interface Problem {
   check: CheckName;
@@ -185,9 +187,9 @@ export interface TenantRender {
 }
 
 /** The tenant's gateway release: Istio's gateway chart. */
-const gatewayRelease = (tenant: Tenant) => tenant.releases.filter((release) => release.chart.chart === "gateway");
+const gatewayRelease = (tenant: Tenant) => releasesOfChart(tenant.releases, "gateway");
 /** The label the gateway chart puts on its pods (istio=<release name without "istio-">) unless overridden. */
-const gatewayLabel = (release: HelmReleaseInfo) => text(record(release.values.labels).istio) ?? release.releaseName.replace(/^istio-/, "");
+const gatewayLabel = (release: HelmReleaseInfo) => istioGatewayIdentity(release.releaseName, release.values).labels.istio;
 
 export function checkIsolation(tree: FluxTree, renders: ReadonlyMap<string, TenantRender> = new Map()): Problem[] {
   const problems: Problem[] = [];

@@ -8,6 +8,7 @@ import { join, normalize } from "node:path";
 import { run } from "../lib/exec.ts";
 import { parseManifests, type KubeObject } from "../lib/manifests.ts";
 import { requireToolPath } from "../lib/tools.ts";
+import { record, text } from "../lib/values.ts";
 
 /** What `make gitops-install` creates outside Git: the source and the entry Kustomization. */
 export const bootstrap = { namespace: "flux-system", gitRepository: "korthweb", entryKustomization: "korthweb" } as const;
@@ -60,7 +61,11 @@ export interface HelmReleaseInfo {
   dependsOn: Ref[];
   serviceAccountName?: string;
   values: Record<string, unknown>;
-  /** "GitRepository flux-system/korthweb ./helm/orthanc", "HelmRepository flux-system/istio gateway", "OCIRepository flux-system/postgresql". */
+  /**
+   * "GitRepository flux-system/korthweb ./helm/orthanc", "HelmRepository flux-system/kiali kiali-operator",
+   * "OCIRepository flux-system/postgresql postgresql" (for an OCIRepository the chart is the last segment of
+   * its URL, and the version is the source's tag, not set here).
+   */
   chart: { sourceKind: string; source: Ref; chart?: string; version?: string };
 }
 
@@ -86,10 +91,7 @@ export interface FluxTree {
   objects: KubeObject[];
 }
 
-/** The value as a plain object ({} when it is not one): for reading YAML safely. */
-export const record = (value: unknown): Record<string, unknown> =>
-  value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-export const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+export { record, text } from "../lib/values.ts";
 
 function refsOf(list: unknown, defaultNamespace: string): Ref[] {
   if (!Array.isArray(list)) return [];
@@ -168,9 +170,23 @@ export async function renderFluxTree(root: string, clusterPath = defaultClusterP
     units.push(unit);
     for (const object of rendered.objects.filter(isFluxKustomization)) queue.push(unitFrom(object));
   }
-  const releases = units.flatMap((unit) => unit.objects.filter(isHelmRelease).map((object) => releaseFrom(object, unit.ref)));
   const objects = units.flatMap((unit) => unit.objects);
+  const releases = withOciChartNames(
+    units.flatMap((unit) => unit.objects.filter(isHelmRelease).map((object) => releaseFrom(object, unit.ref))),
+    objects,
+  );
   return { root, clusterPath, units, releases, objects, tenants: tenantsOf(units, releases, objects) };
+}
+
+/** Names OCI charts after their OCIRepository's URL (oci://…/charts/gateway → gateway), so releases are found by chart whatever the source kind. */
+function withOciChartNames(releases: HelmReleaseInfo[], objects: readonly KubeObject[]): HelmReleaseInfo[] {
+  const urls = new Map(
+    objects.filter((o) => o.apiVersion === "source.toolkit.fluxcd.io/v1" && o.kind === "OCIRepository").map((o) => [`${namespaceOf(o)}/${nameOf(o)}`, text(record(o.spec).url)]),
+  );
+  return releases.map((release) => {
+    const url = release.chart.sourceKind === "OCIRepository" ? urls.get(refId(release.chart.source)) : undefined;
+    return url && !release.chart.chart ? { ...release, chart: { ...release.chart, chart: url.split("/").pop() } } : release;
+  });
 }
 
 function tenantsOf(units: FluxUnit[], releases: HelmReleaseInfo[], objects: KubeObject[]): Tenant[] {
@@ -240,6 +256,9 @@ export interface TenantEndpoints {
   tlsSecret: Ref;
   credentialsSecret: Ref;
 }
+
+/** Releases of an upstream chart by its name ("gateway", "postgresql", "kube-prometheus-stack"). */
+export const releasesOfChart = (releases: readonly HelmReleaseInfo[], chart: string) => releases.filter((release) => release.chart.chart === chart);
 
 /** The tenant's Orthanc release: the HelmRelease of ./helm/orthanc. */
 export const orthancRelease = (tenant: Tenant) => tenant.releases.find((release) => release.chart.chart === "./helm/orthanc");

@@ -1,6 +1,6 @@
 // Every offline check of the gitops approach at once, for a checkout (the real
 // one, or a copy with changes): the Flux tree renders, its graph, lockdown,
-// isolation and pins checks pass, every kustomization under gitops/ and every
+// isolation, pins and mesh checks pass, every kustomization under gitops/ and every
 // tenant's Orthanc release (chart + inline values) is clean under the
 // validator. `make gitops-check` runs it; so do the tests.
 import { join, relative } from "node:path";
@@ -11,6 +11,7 @@ import { formatFinding, type Finding } from "../validate/finding.ts";
 import { kustomizeSources } from "../validate/sources.ts";
 import { validateObjects, validateSources } from "../validate/validate.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, type Problem, type TenantRender } from "./checks.ts";
+import { checkMesh } from "./mesh-check.ts";
 import { renderTenantReleases } from "./release-render.ts";
 import { defaultClusterPath, renderFluxTree, type FluxTree } from "./tree.ts";
 
@@ -33,6 +34,7 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
     ...checkLockdown(tree),
     ...checkIsolation(tree, renders),
     ...checkPins(tree, join(root, "helm", "postgresql.values.yaml")),
+    ...checkMesh(tree, new Map([...renders].map(([tenant, render]) => [tenant, render.objects]))),
   ];
   const kustomizations = await validateSources(kustomizeSources(root));
   const findings = kustomizations.flatMap((result) => result.findings);
@@ -47,7 +49,7 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes("--help")) {
-    process.stdout.write("usage: node tasks/gitops/verify.ts [--path ./gitops/clusters/NAME]\n\nRenders the Flux tree and runs every offline gitops check (render, graph, lockdown, isolation, pins, validator on kustomize output and on each tenant's Orthanc release). Needs no cluster.\n");
+    process.stdout.write("usage: node tasks/gitops/verify.ts [--path ./gitops/clusters/NAME]\n\nRenders the Flux tree and runs every offline gitops check (render, graph, lockdown, isolation, pins, mesh, validator on kustomize output and on each tenant's Orthanc release). Needs no cluster.\n");
     return 0;
   }
   const pathIndex = args.indexOf("--path");

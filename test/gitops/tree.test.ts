@@ -59,7 +59,7 @@ describe("the tree Flux applies from gitops/clusters/production", () => {
       expect(charts).toEqual([
         "GitRepository flux-system/korthweb ./helm/orthanc",
         "HelmRepository flux-system/istio gateway",
-        "OCIRepository flux-system/postgresql",
+        "OCIRepository flux-system/postgresql postgresql",
       ]);
       const orthanc = tenant.releases.find((release) => release.chart.chart === "./helm/orthanc")!;
       expect(orthanc.object.spec).toMatchObject({ chart: { spec: { reconcileStrategy: "Revision" } } });
