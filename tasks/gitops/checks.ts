@@ -293,12 +293,7 @@ interface PinnedSource {
 }
 
 export const pinnedSources: PinnedSource[] = [
-  {
-    kind: "HelmRepository",
-    url: pins.istio.repo,
-    pin: "pins.istio",
-    charts: { base: pins.istio.version, cni: pins.istio.version, istiod: pins.istio.version, gateway: pins.istio.version },
-  },
+  ...["base", "cni", "istiod", "gateway"].map((chart): PinnedSource => ({ kind: "OCIRepository", url: `${pins.istio.charts}/${chart}`, pin: "pins.istio", tag: pins.istio.version })),
   { kind: "HelmRepository", url: pins.kialiOperatorChart.repo, pin: "pins.kialiOperatorChart", charts: { [pins.kialiOperatorChart.chart]: pins.kialiOperatorChart.version } },
   { kind: "OCIRepository", url: pins.certManagerChart.chart, pin: "pins.certManagerChart", tag: pins.certManagerChart.version },
   { kind: "OCIRepository", url: pins.kubePrometheusStackChart.chart, pin: "pins.kubePrometheusStackChart", tag: pins.kubePrometheusStackChart.version },

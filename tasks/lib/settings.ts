@@ -60,8 +60,13 @@ export const pins = {
    * public manifests (2026-10), and 16.7.27 is the chart released with it.
    */
   postgresqlChart: { chart: "oci://registry-1.docker.io/bitnamicharts/postgresql", version: "16.7.27", appVersion: "17.6.0" },
-  /** Istio's charts base, istiod, cni and gateway (1.30.5: newest 1.30 patch in istio.io release news, 2026-09). */
-  istio: { repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.5" },
+  /**
+   * Istio's charts base, istiod, cni and gateway (1.30.5: newest 1.30 patch in istio.io release news, 2026-09), as OCI
+   * artifacts <charts>/<chart>:<version>. ghcr.io/istio/release/charts holds every Istio version's OCI charts and stays;
+   * the older homes (gcr.io/istio-release/charts, https://istio-release.storage.googleapis.com/charts) are removed in
+   * December 2026 and get nothing after 1.30 (istio.io blog "An update on our move to AWS", 2026-08-21).
+   */
+  istio: { charts: "oci://ghcr.io/istio/release/charts", version: "1.30.5" },
   /** cert-manager v1.21.3 (newest 1.21 patch seen); installed with crds.enabled=true (installCRDs is deprecated). */
   certManagerChart: { chart: "oci://quay.io/jetstack/charts/cert-manager", version: "v1.21.3" },
   /** Prometheus (operator) + Grafana: kube-prometheus-stack 92.3.0 (prometheus-operator v0.94.1), trimmed by our values. */

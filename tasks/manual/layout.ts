@@ -56,7 +56,7 @@ export const secrets = {
   tls: { namespace: namespaces.gateway, name: "orthanc-tls" },
 } as const;
 
-const istioChart = (chart: string) => ({ chart, repo: pins.istio.repo, version: pins.istio.version });
+const istioChart = (chart: string) => ({ chart: `${pins.istio.charts}/${chart}`, version: pins.istio.version });
 
 /** Every Helm release of the manual approach, in install order. */
 export const releases = {

@@ -58,7 +58,7 @@ describe("the tree Flux applies from gitops/clusters/production", () => {
       const charts = tenant.releases.map((release) => `${release.chart.sourceKind} ${refId(release.chart.source)} ${release.chart.chart ?? ""}`.trim()).sort();
       expect(charts).toEqual([
         "GitRepository flux-system/korthweb ./helm/orthanc",
-        "HelmRepository flux-system/istio gateway",
+        "OCIRepository flux-system/istio-gateway gateway",
         "OCIRepository flux-system/postgresql postgresql",
       ]);
       const orthanc = tenant.releases.find((release) => release.chart.chart === "./helm/orthanc")!;

@@ -47,11 +47,11 @@ describe("manual-install --dry-run (no cluster)", () => {
       "1. Preflight", "2. Istio", "3. cert-manager", "4. PostgreSQL", "5. Orthanc", "6. Routing", "7. Security", "8. Observability", "9. Verify",
       "▶ 1/9 Preflight", "would check: kube context set",
       "▶ 2/9 Istio", "would apply (server-side) manual/02-istio/namespaces.yaml: Namespace istio-system, Namespace istio-ingress",
-      "helm upgrade --install istio-base base --version 1.30.5 --repo https://istio-release.storage.googleapis.com/charts",
+      "helm upgrade --install istio-base oci://ghcr.io/istio/release/charts/base --version 1.30.5",
       "would wait for CRDs gateways.networking.istio.io",
-      "helm upgrade --install istio-cni cni --version 1.30.5", "would wait for DaemonSet istio-system/istio-cni-node",
-      "helm upgrade --install istiod istiod --version 1.30.5", "would wait for Deployment istio-system/istiod",
-      "helm upgrade --install istio-ingress gateway --version 1.30.5", "manual/02-istio/gateway.values.yaml",
+      "helm upgrade --install istio-cni oci://ghcr.io/istio/release/charts/cni --version 1.30.5", "would wait for DaemonSet istio-system/istio-cni-node",
+      "helm upgrade --install istiod oci://ghcr.io/istio/release/charts/istiod --version 1.30.5", "would wait for Deployment istio-system/istiod",
+      "helm upgrade --install istio-ingress oci://ghcr.io/istio/release/charts/gateway --version 1.30.5", "manual/02-istio/gateway.values.yaml",
       "▶ 3/9 cert-manager", "helm upgrade --install cert-manager oci://quay.io/jetstack/charts/cert-manager --version v1.21.3",
       "would wait for Deployment cert-manager/cert-manager-webhook",
       "manual/03-cert-manager/ca-chain.yaml: ClusterIssuer korthweb-selfsigned, Certificate cert-manager/korthweb-ca, ClusterIssuer korthweb-ca, Certificate istio-ingress/orthanc-tls",
@@ -84,7 +84,7 @@ describe("manual-install --dry-run (no cluster)", () => {
     process.env.ISTIO_INSTALLER = "istioctl";
     expect(await runTasks("manual-install", installSteps, ["--dry-run"]), output()).toBe(0);
     const text = output();
-    expectInOrder(text, ["Istio installer: istioctl", "would run: istioctl install -f manual/02-istio/istio-operator.yaml -y", "would wait for DaemonSet istio-system/istio-cni-node", "helm upgrade --install istio-ingress gateway"]);
+    expectInOrder(text, ["Istio installer: istioctl", "would run: istioctl install -f manual/02-istio/istio-operator.yaml -y", "would wait for DaemonSet istio-system/istio-cni-node", "helm upgrade --install istio-ingress oci://ghcr.io/istio/release/charts/gateway"]);
     expect(text).not.toContain("helm upgrade --install istiod");
     expect(text).toMatch(/needs istioctl 1\.30\.5/); // the 1.31 analysis build is flagged
   });
