@@ -10,6 +10,7 @@ import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem } from "./checks.ts";
 import { selectedTenants } from "./context.ts";
+import { checkFluxLockdown } from "./flux-lockdown-check.ts";
 import { resolveSourceOptions, sourceFlags, unpublishedChanges } from "./options.ts";
 import { loadFluxTree } from "./tree.ts";
 
@@ -30,7 +31,7 @@ export const task: Task = {
     const source = await resolveSourceOptions(ctx.flags, repoRoot);
     log.ok(`Flux will follow ${source.url} branch ${source.branch}, folder ${source.path}`);
     const tree = await loadFluxTree(repoRoot, source.path);
-    const problems = [...checkRenders(tree), ...checkGraph(tree), ...checkLockdown(tree), ...checkIsolation(tree), ...checkPins(tree)];
+    const problems = [...checkRenders(tree), ...checkGraph(tree), ...checkLockdown(tree), ...checkFluxLockdown(tree), ...checkIsolation(tree), ...checkPins(tree)];
     if (problems.length > 0) {
       throw new TaskError(`the Flux tree at ${source.path} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n    ${problems.map(formatProblem).join("\n    ")}`, {
         code: "findings",

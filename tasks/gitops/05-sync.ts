@@ -6,21 +6,22 @@ import { skipsUpstream, skipUpstreamFlag } from "../lib/upstream.ts";
 import { gitopsTree, selectedTenants } from "./context.ts";
 import { fluxResources, reconcileAnnotation } from "./flux.ts";
 import { pathFlag } from "./options.ts";
-import { bootstrap, refId, type Ref } from "./tree.ts";
+import { refId, type Ref } from "./tree.ts";
 import { applyWithoutFlux } from "./without-flux.ts";
 
 export const task: Task = {
   id: "gitops/05-sync",
   cluster: true,
   title: "Sync now",
-  summary: `Sets ${reconcileAnnotation} on the GitRepository and on every Flux Kustomization of the tree that already exists, so Flux fetches and applies now.`,
+  summary: `Sets ${reconcileAnnotation} on the GitRepository (and the tenants' copies of it) and on every Flux Kustomization of the tree that already exists, so Flux fetches and applies now.`,
   flags: { ...pathFlag, ...skipUpstreamFlag },
   run: async (ctx) => {
     const tree = await gitopsTree(ctx);
     if (skipsUpstream(ctx)) return applyWithoutFlux(ctx, tree, selectedTenants(ctx, tree));
     const stamp = new Date().toISOString();
+    // The fork (the bootstrap's GitRepository and the tenants' copies), then every Kustomization.
     const targets: { resource: string; ref: Ref }[] = [
-      { resource: fluxResources.gitRepository, ref: { name: bootstrap.gitRepository, namespace: bootstrap.namespace } },
+      ...tree.repositories.map((ref) => ({ resource: fluxResources.gitRepository, ref })),
       ...tree.units.map((unit) => ({ resource: fluxResources.kustomization, ref: unit.ref })),
     ];
     for (const { resource, ref } of targets) {

@@ -89,8 +89,8 @@ export function checkGraph(tree: FluxTree): Problem[] {
     const subject = `Kustomization ${refId(unit.ref)}`;
     if (unitIds.has(refId(unit.ref))) add(subject, "defined twice");
     unitIds.add(refId(unit.ref));
-    if (unit.sourceRef.kind !== "GitRepository" || refId(unit.sourceRef) !== `${bootstrap.namespace}/${bootstrap.gitRepository}`) {
-      add(subject, `sourceRef ${unit.sourceRef.kind} ${refId(unit.sourceRef)}: only the bootstrap's GitRepository ${bootstrap.namespace}/${bootstrap.gitRepository} exists`);
+    if (unit.sourceRef.kind !== "GitRepository" || !tree.repositories.some((ref) => refId(ref) === refId(unit.sourceRef))) {
+      add(subject, `sourceRef ${unit.sourceRef.kind} ${refId(unit.sourceRef)}: not this repository (the bootstrap's GitRepository ${bootstrap.namespace}/${bootstrap.gitRepository} or a copy the platform makes for a tenant)`);
     }
   }
   for (const unit of tree.units) {

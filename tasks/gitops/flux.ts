@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { TaskError } from "../lib/errors.ts";
 import { parseManifests, type KubeObject } from "../lib/manifests.ts";
 import { pins } from "../lib/settings.ts";
+import { controllerAccounts } from "./flux-lockdown.ts";
 import type { SourceOptions } from "./options.ts";
 import { bootstrap } from "./tree.ts";
 
@@ -102,19 +103,41 @@ export function gitRepositoryObject(source: SourceOptions): KubeObject {
   };
 }
 
-/** The entry Kustomization: applies the cluster folder, which brings everything else. */
+/**
+ * Points the platform's copies of this repository in tenant namespaces (tenants/base/onboarding/sources.yaml,
+ * written with placeholders) at the fork, with the same credentials Secret (copied into each tenant namespace
+ * by step 4): a JSON patch Flux applies to what the entry Kustomization builds. Under
+ * --no-cross-namespace-refs a tenant cannot use flux-system's GitRepository, and its own copy's URL is the
+ * bootstrap's to know, not Git's.
+ */
+export function tenantRepositoryPatch(source: SourceOptions): { target: Record<string, string>; patch: string } {
+  const ops = [
+    { op: "replace", path: "/spec/url", value: source.url },
+    { op: "replace", path: "/spec/ref", value: { branch: source.branch } },
+    ...(source.secretName ? [{ op: "add", path: "/spec/secretRef", value: { name: source.secretName } }] : []),
+  ];
+  return { target: { group: "source.toolkit.fluxcd.io", kind: "GitRepository", name: bootstrap.gitRepository }, patch: JSON.stringify(ops) };
+}
+
+/**
+ * The entry Kustomization: applies the cluster folder, which brings everything else. It runs as
+ * kustomize-controller's own account, named explicitly: under Flux's --default-service-account an
+ * object naming none applies with no rights.
+ */
 export function entryKustomizationObject(source: SourceOptions): KubeObject {
   return {
     apiVersion: "kustomize.toolkit.fluxcd.io/v1",
     kind: "Kustomization",
     metadata: { name: bootstrap.entryKustomization, namespace: bootstrap.namespace, labels: { "app.kubernetes.io/part-of": "korthweb" } },
     spec: {
+      serviceAccountName: controllerAccounts.kustomization,
       interval: "10m",
       retryInterval: "1m",
       timeout: "5m",
       path: source.path,
       prune: true,
       sourceRef: { kind: "GitRepository", name: bootstrap.gitRepository },
+      patches: [tenantRepositoryPatch(source)],
     },
   };
 }

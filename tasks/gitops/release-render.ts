@@ -12,7 +12,7 @@ import { parseManifests, type SourcedObject } from "../lib/manifests.ts";
 import { pins } from "../lib/settings.ts";
 import { requireToolPath } from "../lib/tools.ts";
 import { renderApiVersions } from "../validate/apis.ts";
-import { folderOf, orthancRelease, record, refId, type FluxTree, type HelmReleaseInfo } from "./tree.ts";
+import { chartFromThisRepository, folderOf, orthancRelease, record, refId, type FluxTree, type HelmReleaseInfo } from "./tree.ts";
 
 export interface ReleaseRender {
   objects: SourcedObject[];
@@ -75,7 +75,7 @@ export async function renderTenantReleases(tree: FluxTree): Promise<Map<string, 
   const out = new Map<string, ReleaseRender>();
   for (const tenant of tree.tenants) {
     const release = orthancRelease(tenant);
-    if (release && release.chart.sourceKind === "GitRepository") out.set(tenant.name, await renderGitRelease(tree.root, release));
+    if (release && chartFromThisRepository(tree, release)) out.set(tenant.name, await renderGitRelease(tree.root, release));
   }
   return out;
 }

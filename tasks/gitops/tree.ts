@@ -89,6 +89,8 @@ export interface FluxTree {
   tenants: Tenant[];
   /** Every object any unit applies. */
   objects: KubeObject[];
+  /** GitRepositories of this repository: the bootstrap's, then the platform's copies in tenant namespaces. */
+  repositories: Ref[];
 }
 
 export { record, text } from "../lib/values.ts";
@@ -158,16 +160,18 @@ export async function renderFluxTree(root: string, clusterPath = defaultClusterP
     sourceRef: { kind: "GitRepository", name: bootstrap.gitRepository, namespace: bootstrap.namespace },
   };
   const units: FluxUnit[] = [];
+  const repositories: Ref[] = [entry.sourceRef];
   const seen = new Set<string>();
   const queue = [entry];
   while (queue.length > 0) {
     const next = queue.shift()!;
     if (seen.has(refId(next.ref))) continue;
     seen.add(refId(next.ref));
-    const fromOurSource = next.sourceRef.kind === "GitRepository" && refId(next.sourceRef) === `${bootstrap.namespace}/${bootstrap.gitRepository}`;
+    const fromOurSource = next.sourceRef.kind === "GitRepository" && repositories.some((ref) => refId(ref) === refId(next.sourceRef));
     const rendered = fromOurSource ? await kustomize(root, next.path) : { objects: [], error: `source ${next.sourceRef.kind} ${refId(next.sourceRef)} is not this repository` };
     const unit: FluxUnit = { ...next, objects: rendered.objects, ...(rendered.error ? { renderError: rendered.error } : {}) };
     units.push(unit);
+    if (unit.ref.namespace === bootstrap.namespace) repositories.push(...platformCopies(rendered.objects));
     for (const object of rendered.objects.filter(isFluxKustomization)) queue.push(unitFrom(object));
   }
   const objects = units.flatMap((unit) => unit.objects);
@@ -175,8 +179,17 @@ export async function renderFluxTree(root: string, clusterPath = defaultClusterP
     units.flatMap((unit) => unit.objects.filter(isHelmRelease).map((object) => releaseFrom(object, unit.ref))),
     objects,
   );
-  return { root, clusterPath, units, releases, objects, tenants: tenantsOf(units, releases, objects) };
+  return { root, clusterPath, units, releases, objects, repositories, tenants: tenantsOf(units, releases, objects) };
 }
+
+/**
+ * GitRepositories named like the bootstrap's that the platform (a unit in flux-system) creates for
+ * tenants: copies of this repository in their namespaces, which the bootstrap points at the fork.
+ */
+const platformCopies = (objects: readonly KubeObject[]): Ref[] =>
+  objects
+    .filter((o) => o.apiVersion === "source.toolkit.fluxcd.io/v1" && o.kind === "GitRepository" && nameOf(o) === bootstrap.gitRepository)
+    .map((o) => ({ name: nameOf(o), namespace: namespaceOf(o) }));
 
 /** Names OCI charts after their OCIRepository's URL (oci://…/charts/gateway → gateway), so releases are found by chart whatever the source kind. */
 function withOciChartNames(releases: HelmReleaseInfo[], objects: readonly KubeObject[]): HelmReleaseInfo[] {
@@ -256,6 +269,10 @@ export interface TenantEndpoints {
   tlsSecret: Ref;
   credentialsSecret: Ref;
 }
+
+/** Whether a release's chart comes from this repository: the bootstrap's GitRepository or a tenant's copy of it. */
+export const chartFromThisRepository = (tree: Pick<FluxTree, "repositories">, release: HelmReleaseInfo) =>
+  release.chart.sourceKind === "GitRepository" && tree.repositories.some((ref) => refId(ref) === refId(release.chart.source));
 
 /** Releases of an upstream chart by its name ("gateway", "postgresql", "kube-prometheus-stack"). */
 export const releasesOfChart = (releases: readonly HelmReleaseInfo[], chart: string) => releases.filter((release) => release.chart.chart === chart);

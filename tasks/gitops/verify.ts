@@ -11,6 +11,7 @@ import { formatFinding, type Finding } from "../validate/finding.ts";
 import { kustomizeSources } from "../validate/sources.ts";
 import { validateObjects, validateSources } from "../validate/validate.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, type Problem, type TenantRender } from "./checks.ts";
+import { checkFluxLockdown, checkNoRemoteBases } from "./flux-lockdown-check.ts";
 import { checkMesh } from "./mesh-check.ts";
 import { renderTenantReleases } from "./release-render.ts";
 import { defaultClusterPath, renderFluxTree, type FluxTree } from "./tree.ts";
@@ -32,6 +33,8 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
     ...checkRenders(tree),
     ...checkGraph(tree),
     ...checkLockdown(tree),
+    ...checkFluxLockdown(tree),
+    ...checkNoRemoteBases(root),
     ...checkIsolation(tree, renders),
     ...checkPins(tree, join(root, "helm", "postgresql.values.yaml")),
     ...checkMesh(tree, new Map([...renders].map(([tenant, render]) => [tenant, render.objects]))),

@@ -49,10 +49,10 @@ describe("dependency graph", () => {
 
   it("reports a HelmRelease whose chart source or dependency is missing", async () => {
     const checkout = copy();
-    checkout.edit("gitops/tenants/base/workload/postgresql.yaml", "    name: postgresql\n    namespace: flux-system", "    name: postgres\n    namespace: flux-system");
+    checkout.edit("gitops/tenants/base/workload/postgresql.yaml", "    kind: OCIRepository\n    name: postgresql\n", "    kind: OCIRepository\n    name: postgres\n");
     checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "    - name: gateway\n", "    - name: gateways\n");
     const problems = await graphProblems(checkout.root);
-    expect(problems).toContain("[graph] HelmRelease bhc/postgresql: chart source OCIRepository flux-system/postgres is not defined in the tree");
+    expect(problems).toContain("[graph] HelmRelease bhc/postgresql: chart source OCIRepository bhc/postgres is not defined in the tree");
     expect(problems).toContain("[graph] HelmRelease mhr/orthanc: dependsOn HelmRelease mhr/gateways, which does not exist");
   });
 

@@ -86,10 +86,12 @@ describe("gitops-install --dry-run (no cluster)", () => {
     ]);
   });
 
-  it("checks a local Flux manifest and says how many objects it would apply", async () => {
+  it("checks a local Flux manifest, locks its controllers down and says how many objects it would apply", async () => {
     const code = await runTasks("gitops/02-flux", [fluxTask], ["--dry-run", "--flux-manifest", fluxManifest]);
     expect(code, output()).toBe(0);
-    expect(output()).toContain(`would apply (server-side) ${fluxManifest}: 9 objects`);
+    expect(output()).toContain(`would apply (server-side) ${fluxManifest}: 12 objects`);
+    expect(output()).toContain("lockdown: kustomize-controller --no-cross-namespace-refs=true --no-remote-bases=true --default-service-account=flux-no-rights");
+    expect(output()).toContain("lockdown: notification-controller --no-cross-namespace-refs=true");
   });
 
   it("acts on the tenants named with --tenants only, and refuses unknown ones", async () => {
@@ -162,7 +164,7 @@ describe("source flags", () => {
 describe("the Flux manifest", () => {
   it("is accepted when it is the pinned release", async () => {
     const manifest = await loadFluxManifest(fluxManifest);
-    expect(manifest.objects).toHaveLength(9);
+    expect(manifest.objects).toHaveLength(12);
   });
 
   it("is refused when it is another version or not Flux", async () => {
@@ -222,6 +224,9 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
   });
 
   it("points Flux at the fork: GitRepository with URL, branch and only gitops/ and helm/, entry Kustomization on --path", async () => {
+    const key = { apiVersion: "v1", kind: "Secret", type: "Opaque", data: { identity: Buffer.from("not-a-real-key").toString("base64") } };
+    const namespace = (name: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    cluster.setObjects([namespace("flux-system"), namespace("bhc"), namespace("mhr"), { ...key, metadata: { name: "korthweb-deploy-key", namespace: "flux-system" } }]);
     expect(await runTasks("gitops/04-source", [sourceTask], [...fork, "--git-secret", "korthweb-deploy-key"]), output()).toBe(0);
     const stored = (kind: string) => cluster.objects().find((o) => o.kind === kind && o.metadata?.name === "korthweb");
     expect(stored("GitRepository")?.spec).toEqual({
@@ -231,7 +236,33 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
       secretRef: { name: "korthweb-deploy-key" },
       ignore: "/*\n!/gitops/\n!/helm/\n",
     });
-    expect(stored("Kustomization")?.spec).toMatchObject({ path: "./gitops/clusters/production", prune: true, sourceRef: { kind: "GitRepository", name: "korthweb" } });
+    expect(stored("Kustomization")?.spec).toMatchObject({
+      path: "./gitops/clusters/production",
+      prune: true,
+      sourceRef: { kind: "GitRepository", name: "korthweb" },
+      // Flux's default account has no rights: the entry names the controller's own.
+      serviceAccountName: "kustomize-controller",
+    });
+    // The tenants' copies of the repository (in their namespaces) are pointed at the same fork, with the key copied next to them.
+    expect((stored("Kustomization")?.spec as any).patches).toEqual([
+      {
+        target: { group: "source.toolkit.fluxcd.io", kind: "GitRepository", name: "korthweb" },
+        patch: JSON.stringify([
+          { op: "replace", path: "/spec/url", value: "https://git.example.test/you/korthweb.git" },
+          { op: "replace", path: "/spec/ref", value: { branch: "main" } },
+          { op: "add", path: "/spec/secretRef", value: { name: "korthweb-deploy-key" } },
+        ]),
+      },
+    ]);
+    const copies = secrets().filter((o) => o.metadata?.name === "korthweb-deploy-key").map((o) => `${String(o.metadata?.namespace)} ${decoded(o).identity}`);
+    expect(copies.sort()).toEqual(["bhc not-a-real-key", "flux-system not-a-real-key", "mhr not-a-real-key"]);
+    expect(output()).not.toContain("not-a-real-key");
+  });
+
+  it("stops when --git-secret names a Secret that is not there", async () => {
+    expect(await runTasks("gitops/04-source", [sourceTask], [...fork, "--git-secret", "missing-key"])).toBe(2);
+    expect(output()).toContain("--git-secret missing-key: no Secret flux-system/missing-key");
+    expect(cluster.objects().filter((o) => o.kind === "GitRepository")).toEqual([]);
   });
 
   it("asks only existing Flux objects to reconcile", async () => {

@@ -52,7 +52,7 @@ describe("pins", () => {
     const versionOff = copy();
     versionOff.edit("gitops/infrastructure/controllers/kiali.yaml", "      version: 2.32.0", "      version: 2.31.0");
     expect(checkPins(await renderFluxTree(versionOff.root)).map(formatProblem)).toEqual([
-      "[pins] HelmRelease kiali-operator/kiali-operator: chart kiali-operator version 2.31.0 is not 2.32.0 (pins.kialiOperatorChart)",
+      "[pins] HelmRelease flux-system/kiali-operator: chart kiali-operator version 2.31.0 is not 2.32.0 (pins.kialiOperatorChart)",
     ]);
     expect(problems).toContain("[pins] HelmRepository flux-system/kiali: url https://example.org/helm-charts is not a chart source pinned in tasks/lib/settings.ts");
     expect(problems).toContain("[pins] pins.kialiOperatorChart: no HelmRepository for https://kiali.org/helm-charts in the tree");

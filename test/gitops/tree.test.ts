@@ -56,10 +56,11 @@ describe("the tree Flux applies from gitops/clusters/production", () => {
     for (const tenant of tree.tenants) {
       expect(tenant.namespaces.sort()).toEqual([tenant.name, `${tenant.name}-ingress`]);
       const charts = tenant.releases.map((release) => `${release.chart.sourceKind} ${refId(release.chart.source)} ${release.chart.chart ?? ""}`.trim()).sort();
+      // Each from a source in the tenant's own namespace (Flux refuses cross-namespace references).
       expect(charts).toEqual([
-        "GitRepository flux-system/korthweb ./helm/orthanc",
-        "OCIRepository flux-system/istio-gateway gateway",
-        "OCIRepository flux-system/postgresql postgresql",
+        `GitRepository ${tenant.name}/korthweb ./helm/orthanc`,
+        `OCIRepository ${tenant.name}/istio-gateway gateway`,
+        `OCIRepository ${tenant.name}/postgresql postgresql`,
       ]);
       const orthanc = tenant.releases.find((release) => release.chart.chart === "./helm/orthanc")!;
       expect(orthanc.object.spec).toMatchObject({ chart: { spec: { reconcileStrategy: "Revision" } } });
