@@ -1,7 +1,8 @@
 // Scans every file tracked by Git for secret material: private keys, known
 // token formats, URLs with passwords, and credential-named keys holding
-// literal values in YAML/JSON. Deliberately bad test fixtures are allowed by
-// an explicit list, each entry with its reason.
+// literal values in YAML/JSON; and every line ever added in the history, for
+// the text patterns (a key deleted later is still in every clone). Deliberately
+// bad test fixtures are allowed by an explicit list, each entry with its reason.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -18,6 +19,11 @@ export interface RepoHit {
 /** Paths (prefix match) allowed to hold fake secrets, and why. */
 export const allowedSecretFiles: Record<string, string> = {
   "test/fixtures/validate/bad/": "known-bad fixtures that prove the validator catches credentials; the values are fake",
+};
+
+/** History hits (`file@commit`) reviewed and found harmless: history cannot be rewritten once landed. */
+export const allowedHistoryHits: Record<string, string> = {
+  "test/gitops/install-tasks.test.ts@58d9de88": "a made-up me:secret URL that a test feeds to --url to prove it is refused; now assembled at run time",
 };
 
 const textPatterns: { pattern: RegExp; reason: string }[] = [
@@ -80,6 +86,31 @@ export async function scanRepository(root = repoRoot): Promise<RepoHit[]> {
     }
     if (text.includes("\0")) continue; // binary
     hits.push(...scanFile(file, text));
+  }
+  return hits;
+}
+
+/**
+ * Every line added by any commit reachable from any ref, checked against the text patterns; a hit
+ * names the commit (`file@commit`) and the line in that commit's version of the file.
+ */
+export async function scanHistory(root = repoRoot): Promise<RepoHit[]> {
+  const { stdout } = await run("git", ["-C", root, "log", "--all", "-p", "--no-color", "--no-ext-diff", "--unified=0", "--format=commit %H"], { silent: true });
+  const hits: RepoHit[] = [];
+  let commit = "";
+  let file = "";
+  let line = 0;
+  for (const text of stdout.split("\n")) {
+    if (text.startsWith("commit ")) commit = text.slice(7, 15);
+    else if (text.startsWith("+++ ")) file = text.startsWith("+++ b/") ? text.slice(6) : "";
+    else if (text.startsWith("@@")) line = Number(/\+(\d+)/.exec(text)?.[1] ?? 0);
+    else if (text.startsWith("+") && file) {
+      const where = `${file}@${commit}`;
+      if (!isAllowed(file) && file !== "package-lock.json" && !(where in allowedHistoryHits)) {
+        for (const { pattern, reason } of textPatterns) if (pattern.test(text.slice(1))) hits.push({ file: where, line, reason: `${reason} (added in commit ${commit})` });
+      }
+      line++;
+    }
   }
   return hits;
 }

@@ -8,7 +8,7 @@ import type { Finding } from "../validate/finding.ts";
 import { checkPolicy } from "../validate/policy.ts";
 import { plainEntryPoints, plainGatewayPorts, exposedEntryPoints } from "./exposure.ts";
 import type { Installation } from "./installations.ts";
-import { scanRepository } from "./repo-scan.ts";
+import { scanHistory, scanRepository } from "./repo-scan.ts";
 import { createdSecrets, existingSecretsInValues, secretReferences } from "./secret-refs.ts";
 
 export type AuditFinding = Omit<Finding, "rule"> & { rule: AuditRule; approach: string };
@@ -116,5 +116,6 @@ export function auditInstallation(installation: Installation): AuditFinding[] {
 }
 
 export async function auditRepository(): Promise<AuditFinding[]> {
-  return (await scanRepository()).map((hit) => ({ approach: "repository", file: `${hit.file}:${hit.line}`, object: "-", path: "-", rule: "repo-secret", message: hit.reason }));
+  const hits = [...(await scanRepository()), ...(await scanHistory())];
+  return hits.map((hit) => ({ approach: "repository", file: `${hit.file}:${hit.line}`, object: "-", path: "-", rule: "repo-secret", message: hit.reason }));
 }

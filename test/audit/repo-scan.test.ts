@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { scanFile, scanRepository } from "../../tasks/audit/repo-scan.ts";
+import { scanFile, scanHistory, scanRepository } from "../../tasks/audit/repo-scan.ts";
 
 // Built at run time so that no secret-looking text sits in this file.
 const pemKey = ["-----BEGIN", "PRIVATE KEY-----\nMIIfake\n-----END", "PRIVATE KEY-----"].join(" ");
@@ -55,5 +55,28 @@ describe("scanRepository", () => {
 
   it("finds nothing in this repository", async () => {
     expect(await scanRepository()).toEqual([]);
+  });
+});
+
+describe("scanHistory", () => {
+  const git = (root: string, ...args: string[]) => execFileSync("git", ["-C", root, "-c", "user.name=t", "-c", "user.email=t@t.test", ...args]);
+
+  it("finds a key that a later commit deleted, naming the file, commit and line; allow-listed fixtures pass", async () => {
+    const root = mkdtempSync(join(tmpdir(), "korthweb-history-"));
+    execFileSync("git", ["init", "-q", root]);
+    writeFileSync(join(root, "notes.txt"), `first line\n${pemKey}\n`);
+    mkdirSync(join(root, "test/fixtures/validate/bad"), { recursive: true });
+    writeFileSync(join(root, "test/fixtures/validate/bad/key.txt"), `${pemKey}\n`);
+    git(root, "add", ".");
+    git(root, "commit", "-qm", "oops");
+    const commit = git(root, "rev-parse", "--short=8", "HEAD").toString().trim();
+    git(root, "rm", "-q", "notes.txt");
+    git(root, "commit", "-qm", "remove it");
+    expect(await scanRepository(root)).toEqual([]);
+    expect(await scanHistory(root)).toEqual([{ file: `notes.txt@${commit}`, line: 2, reason: `PEM private key (added in commit ${commit})` }]);
+  });
+
+  it("finds nothing in this repository's history", async () => {
+    expect(await scanHistory()).toEqual([]);
   });
 });
