@@ -8,15 +8,10 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { renderGitRelease } from "../gitops/release-render.ts";
-import { bootstrap, refId, renderFluxTree, type FluxTree, type HelmReleaseInfo } from "../gitops/tree.ts";
+import { chartFromThisRepository, refId, renderFluxTree, type FluxTree, type HelmReleaseInfo } from "../gitops/tree.ts";
 import { repoRoot } from "../lib/paths.ts";
 import type { Source } from "./sources.ts";
 
-const thisRepository = `${bootstrap.namespace}/${bootstrap.gitRepository}`;
-
-/** A chart from the GitRepository that the bootstrap points at this checkout (e.g. ./helm/orthanc). */
-const isOurChart = (release: HelmReleaseInfo) =>
-  release.chart.sourceKind === "GitRepository" && refId(release.chart.source) === thisRepository && Boolean(release.chart.chart);
 
 const clean = (path: string) => path.replace(/^\.\//, "").replace(/\/$/, "");
 
@@ -48,7 +43,7 @@ export async function gitopsReleaseSources(root = repoRoot): Promise<Source[]> {
       sources.set(label, { label, committed: false, load: () => Promise.reject(error as Error) });
       continue;
     }
-    for (const release of tree.releases.filter(isOurChart)) {
+    for (const release of tree.releases.filter((release) => chartFromThisRepository(tree, release))) {
       const label = releaseLabel(tree, release);
       if (sources.has(label)) continue;
       sources.set(label, {
