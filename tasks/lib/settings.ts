@@ -66,7 +66,12 @@ export const pins = {
    * the older homes (gcr.io/istio-release/charts, https://istio-release.storage.googleapis.com/charts) are removed in
    * December 2026 and get nothing after 1.30 (istio.io blog "An update on our move to AWS", 2026-08-21).
    */
-  istio: { charts: "oci://ghcr.io/istio/release/charts", version: "1.30.5" },
+  istio: {
+    charts: "oci://ghcr.io/istio/release/charts",
+    version: "1.30.5",
+    /** Image registry set in every Istio values set: 1.30's charts default to registry.istio.io/release, retired late 2026 (istio.io blog, 2026-07-23). */
+    hub: "docker.io/istio",
+  },
   /** cert-manager v1.21.3 (newest 1.21 patch seen); installed with crds.enabled=true (installCRDs is deprecated). */
   certManagerChart: { chart: "oci://quay.io/jetstack/charts/cert-manager", version: "v1.21.3" },
   /** Prometheus (operator) + Grafana: kube-prometheus-stack 92.3.0 (prometheus-operator v0.94.1), trimmed by our values. */

@@ -36,6 +36,10 @@ describe("pins", () => {
       "istio-cni OCIRepository",
       "istiod OCIRepository",
     ]);
+    // Istio's images from the pinned registry, not 1.30's default (retired late 2026); gateways get theirs from istiod's injector.
+    for (const release of istioReleases.filter((r) => ["cni", "istiod"].includes(r.chart.chart!))) {
+      expect(release.object.spec, release.ref.name).toMatchObject({ values: { hub: pins.istio.hub, global: { hub: pins.istio.hub } } });
+    }
     // OCI charts are referenced through chartRef, never a HelmRepository of type oci.
     for (const release of tree.releases.filter((r) => r.chart.sourceKind === "OCIRepository")) expect(release.object.spec).toHaveProperty("chartRef");
   });

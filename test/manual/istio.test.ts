@@ -2,7 +2,7 @@
 // any host, for DICOM clients without SNI), its Service exposes both, and every
 // VirtualService reaches a Service defined in the manifests on a port it has.
 import { describe, expect, it } from "vitest";
-import { hostnames } from "../../tasks/lib/settings.ts";
+import { hostnames, pins } from "../../tasks/lib/settings.ts";
 import { files } from "../../tasks/manual/layout.ts";
 import { meshWorkloads } from "../../tasks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
@@ -90,5 +90,13 @@ describe("routing consistency", () => {
         for (const name of ["orthanc-web", "orthanc-dicom"]) vs(items, name).spec.gateways = ["orthanc/orthanc"];
       }),
     ).toBe("Gateway orthanc/orthanc: not in the gateway's namespace istio-ingress, so istiod (gateways scoped to their namespace) applies it to no pod");
+  });
+});
+
+describe("Istio's images", () => {
+  it("come from the pinned registry in both installers, not 1.30's default registry.istio.io (retired late 2026)", () => {
+    for (const file of [files.istiodValues, files.cniValues]) expect(values(file), file).toMatchObject({ hub: pins.istio.hub, global: { hub: pins.istio.hub } });
+    const [operator] = ofKind(allObjects(), "IstioOperator") as { spec: { hub?: string } }[];
+    expect(operator?.spec.hub).toBe(pins.istio.hub);
   });
 });
