@@ -73,9 +73,15 @@ async function notStoredAsWritten(objects: readonly KubeObject[], defaultNamespa
 
 const objectsOf = (text: string, source: string) => parseManifests(text, source).map((item) => item.object);
 
-async function unavailableDeployments(namespace: string): Promise<string[]> {
-  const { items } = await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", namespace]);
-  return items.filter((item) => !item.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")).map((item) => item.metadata.name);
+/** Deployments of every namespace that are not Available, as namespace/name. */
+async function unavailableDeployments(): Promise<string[]> {
+  const { items } = await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-A"]);
+  return items.filter((item) => !item.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")).map((item) => `${item.metadata.namespace}/${item.metadata.name}`);
+}
+
+/** A snapshot taken before a no-op check must hold what the install made, or the comparison proves nothing. */
+function expectHolds(before: Map<string, string>, keys: readonly string[]): void {
+  expect(keys.filter((key) => !before.has(key)), "objects missing from the snapshot").toEqual([]);
 }
 
 describe("the simulated cluster", () => {
@@ -122,7 +128,7 @@ describe("helm approach (make helm-install ARGS=--skip-upstream)", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("[skip-upstream] not installing Traefik");
     expect(result.stderr).toContain("[skip-upstream] not installing PostgreSQL");
-    expect(await unavailableDeployments(namespace)).toEqual([]);
+    expect(await unavailableDeployments()).toEqual([]);
     const { items } = await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", namespace]);
     expect(items.map((item) => item.metadata.name)).toEqual(["orthanc"]);
     const manifest = await runHelm(["get", "manifest", "orthanc", "-n", namespace]);
@@ -132,6 +138,7 @@ describe("helm approach (make helm-install ARGS=--skip-upstream)", () => {
 
   it("re-runs as a no-op: no object in the namespace changes, not even Helm's record (no new revision)", async () => {
     const before = await snapshot(cluster, [namespace]);
+    expectHolds(before, [`Deployment ${namespace}/orthanc`, `Secret ${namespace}/orthanc-admin`, `IngressRouteTCP ${namespace}/orthanc-dicom`]);
     const result = await install();
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("release orthanc/orthanc is up to date: nothing to change");
@@ -176,7 +183,7 @@ describe("manual approach (make manual-install ARGS=--skip-upstream)", () => {
     const result = await install();
     expect(result.exitCode, result.stderr).toBe(0);
     for (const skipped of ["Istio", "cert-manager", "PostgreSQL", "kube-prometheus-stack"]) expect(result.stderr).toContain(`[skip-upstream] not installing ${skipped}`);
-    expect(await unavailableDeployments("orthanc")).toEqual([]);
+    expect(await unavailableDeployments()).toEqual([]);
     expect((await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", "orthanc"])).items.map((item) => item.metadata.name)).toEqual(["orthanc"]);
     const objects = committedObjects();
     expect(objects.length).toBeGreaterThan(25);
@@ -185,6 +192,7 @@ describe("manual approach (make manual-install ARGS=--skip-upstream)", () => {
 
   it("re-runs as a no-op: no object changes", async () => {
     const before = await snapshot(cluster, namespaces, clusterScoped);
+    expectHolds(before, ["Deployment orthanc/orthanc", "ClusterIssuer korthweb-ca", "Certificate istio-ingress/orthanc-tls", "AuthorizationPolicy orthanc/allow-nothing", "Gateway istio-ingress/orthanc"]);
     const result = await install();
     expect(result.exitCode, result.stderr).toBe(0);
     expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped))).toEqual([]);
@@ -205,7 +213,13 @@ describe("manual approach (make manual-install ARGS=--skip-upstream)", () => {
     const kept = await runTaskScript(cluster, "manual/uninstall.ts", []);
     expect(kept.exitCode, kept.stderr).toBe(0);
     const left = [...(await snapshot(cluster, namespaces, clusterScoped)).keys()].filter((key) => !/^(ConfigMap \S+\/kube-root-ca\.crt|ServiceAccount \S+\/default)$/.test(key));
-    expect(left.filter((key) => !/^(Namespace|Secret) /.test(key))).toEqual([]);
+    // Exactly what the manual uninstall keeps without --purge: namespaces, credentials (database, Orthanc, Grafana).
+    expect(left.sort()).toEqual([
+      ...["cert-manager", "istio-ingress", "istio-system", "kiali-operator", "monitoring", "orthanc"].map((name) => `Namespace ${name}`),
+      "Secret monitoring/grafana-admin",
+      "Secret orthanc/orthanc-admin",
+      "Secret orthanc/orthanc-db",
+    ]);
     const purged = await runTaskScript(cluster, "manual/uninstall.ts", ["--purge"]);
     expect(purged.exitCode, purged.stderr).toBe(0);
     expect([...(await snapshot(cluster, namespaces, clusterScoped)).keys()]).toEqual([]);
@@ -222,8 +236,8 @@ describe("gitops approach (make gitops-install ARGS=--skip-upstream): the tree a
     const result = await install();
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("[skip-upstream] not installing Flux");
+    expect(await unavailableDeployments()).toEqual([]);
     for (const tenant of ["bhc", "mhr"]) {
-      expect(await unavailableDeployments(tenant)).toEqual([]);
       expect((await kubectlJson<{ items: Workload[] }>(cluster, ["get", "deployments", "-n", tenant])).items.map((item) => item.metadata.name)).toEqual(["orthanc"]);
       const manifest = await runHelm(["get", "manifest", "orthanc", "-n", tenant]);
       expect(manifest).toMatch(/kind: VirtualService/);
@@ -268,6 +282,7 @@ describe("gitops approach (make gitops-install ARGS=--skip-upstream): the tree a
 
   it("re-runs as a no-op: no object changes, not even the tenants' Helm records", async () => {
     const before = await snapshot(cluster, namespaces, clusterScoped);
+    expectHolds(before, ["Deployment bhc/orthanc", "Deployment mhr/orthanc", "Kustomization flux-system/infra-configs", "Secret bhc/orthanc-admin", "Secret mhr/orthanc-admin"]);
     const result = await install();
     expect(result.exitCode, result.stderr).toBe(0);
     expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped))).toEqual([]);
@@ -278,7 +293,10 @@ describe("gitops approach (make gitops-install ARGS=--skip-upstream): the tree a
     expect(kept.exitCode, kept.stderr).toBe(0);
     expect(kept.stderr).toContain("no Flux kustomize-controller in flux-system");
     const left = [...(await snapshot(cluster, namespaces, clusterScoped)).keys()].filter((key) => !/^(ConfigMap \S+\/kube-root-ca\.crt|ServiceAccount \S+\/default)$/.test(key));
-    expect(left.filter((key) => !/^(Namespace|Secret) (bhc|mhr)(-ingress)?(\/|$)/.test(key))).toEqual([]);
+    // Exactly what the gitops uninstall keeps without --purge: each tenant's namespaces and credentials.
+    expect(left.sort()).toEqual(
+      ["bhc", "mhr"].flatMap((tenant) => [`Namespace ${tenant}`, `Namespace ${tenant}-ingress`, `Secret ${tenant}/orthanc-admin`, `Secret ${tenant}/orthanc-db`]).sort(),
+    );
     const purged = await runTaskScript(cluster, "gitops/uninstall.ts", ["--skip-upstream", "--purge", "--timeout", "180"]);
     expect(purged.exitCode, purged.stderr).toBe(0);
     expect([...(await snapshot(cluster, namespaces, clusterScoped)).keys()]).toEqual([]);

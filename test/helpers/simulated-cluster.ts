@@ -71,7 +71,10 @@ export async function snapshot(cluster: TestCluster, namespaces: readonly string
   const out = new Map<string, string>();
   const resources = (await namespacedResources(cluster)).join(",");
   for (const namespace of namespaces) {
-    const listed = await kubectlJson<Listed>(cluster, ["get", resources, "-n", namespace, "--ignore-not-found"]).catch(() => ({ items: [] }) as Listed);
+    // Nothing found (or no such namespace): --ignore-not-found prints nothing. Any failure must fail the test, not read as "nothing there".
+    const result = await kubectl(cluster, ["get", resources, "-n", namespace, "--ignore-not-found", "-o", "json"]);
+    if (result.exitCode !== 0) throw new Error(`kubectl get … -n ${namespace}: ${result.stderr}`);
+    const listed: Listed = result.stdout.trim() ? (JSON.parse(result.stdout) as Listed) : { items: [] };
     for (const item of listed.items) out.set(`${item.kind} ${namespace}/${item.metadata.name}`, item.metadata.resourceVersion);
   }
   const listedNamespaces = await kubectlJson<Listed>(cluster, ["get", "namespaces"]);

@@ -10,6 +10,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { benchTask, type Ratio } from "../../smoke/bench-cli.ts";
+import type { BenchRun } from "../../smoke/bench.ts";
 import { runSmoke, type SmokeReport } from "../../smoke/checks.ts";
 import { localTarget, TargetOptions } from "../../smoke/discover.ts";
 import { RestClient } from "../../smoke/rest.ts";
@@ -114,6 +116,32 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     expect(text).toContain("Orthanc already running with this configuration");
     expect(text).toMatch(/haproxy.*already running/);
   }, 120_000);
+
+  it("make bench runs every case on both paths with both clients, reports figures and leaves nothing stored", async () => {
+    const rest = new RestClient(target);
+    const countInstances = async () => (await rest.json<string[]>({ path: "/instances" })).value?.length;
+    try {
+      const before = await countInstances();
+      const reportFile = join(dir, "bench.json");
+      const args = ["--small", "3", "--large", "2", "--concurrency", "2", "--repeat", "1", "--report", reportFile];
+      expect(await runTasks("bench", [benchTask], args)).toBe(0);
+      const report = JSON.parse(readFileSync(reportFile, "utf8")) as { runs: BenchRun[]; ratios: Ratio[] };
+      const cases = report.runs.map((run) => `${run.client} ${run.path} ${run.size} ${run.count}`).sort();
+      expect(cases).toEqual(["dcmjs-dimse direct large 2", "dcmjs-dimse direct small 3", "dcmjs-dimse ingress large 2", "dcmjs-dimse ingress small 3", "storescu direct large 2", "storescu direct small 3", "storescu ingress large 2", "storescu ingress small 3"]);
+      for (const run of report.runs) {
+        expect(run.failures, `${run.client} ${run.path} ${run.size}`).toBe(0);
+        expect(run.instancesPerSecond).toBeGreaterThan(0);
+        // Per-instance latency is only ours to measure (storescu reports none).
+        if (run.client === "dcmjs-dimse") expect(run.p95Ms).toBeGreaterThanOrEqual(run.p50Ms!);
+      }
+      // Both ratios of the issue's targets are computed for each size.
+      expect(report.ratios.map((ratio) => ratio.what)).toEqual(expect.arrayContaining(["ingress/direct throughput, large (dcmjs-dimse)", "dcmjs-dimse/storescu throughput, large, ingress"]));
+      expect(lines.join("\n")).toMatch(/ingress\/direct throughput, large \(dcmjs-dimse\)\s+\d+\.\d\d/);
+      expect(await countInstances()).toBe(before);
+    } finally {
+      rest.close();
+    }
+  }, 300_000);
 
   it("names the cause when the CA is wrong", async () => {
     const other = join(dir, "other-ca");
