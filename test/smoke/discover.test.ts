@@ -81,6 +81,14 @@ describe("smoke target discovery", () => {
     await expect(explicitTarget(new TargetOptions({ host: "127.0.0.1", username: "u" }, {}), defaults, {})).rejects.toThrow("--username given without SMOKE_PASSWORD");
   });
 
+  it("explicit: a host name that does not resolve is named, with what to pass instead (a real lookup of a reserved .invalid name)", async () => {
+    const ca = join(dir, "ca-for-host.pem");
+    writeFileSync(ca, "PEM");
+    const refused = explicitTarget(new TargetOptions({ host: "gateway.korthweb.invalid", "ca-file": ca }, {}), defaults, { SMOKE_PASSWORD: "p" });
+    await expect(refused).rejects.toThrow("cannot resolve gateway.korthweb.invalid");
+    await expect(refused).rejects.toMatchObject({ code: "usage", hint: "pass the gateway's address with --host" });
+  });
+
   it("local: needs the file `make demo` writes; auto picks explicit, then local, then kube", async () => {
     const missing = join(dir, "none.json");
     expect(() => localTarget(new TargetOptions({}, {}), missing, {})).toThrow(/the local stack has not been started/);
