@@ -72,12 +72,15 @@ export function scanFile(name: string, text: string): RepoHit[] {
 
 export const isAllowed = (file: string) => Object.keys(allowedSecretFiles).some((prefix) => file.startsWith(prefix));
 
+/** Files neither scan reads: the allow-listed fixtures, and the lockfile (integrity hashes look like tokens). */
+const isSkipped = (file: string) => isAllowed(file) || file === "package-lock.json";
+
 /** Every tracked file (and untracked, not ignored) of the repository, except the allow-listed ones. */
 export async function scanRepository(root = repoRoot): Promise<RepoHit[]> {
   const { stdout } = await run("git", ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { silent: true });
   const hits: RepoHit[] = [];
   for (const file of stdout.split("\0").filter(Boolean)) {
-    if (isAllowed(file) || file === "package-lock.json") continue;
+    if (isSkipped(file)) continue;
     let text: string;
     try {
       text = readFileSync(join(root, file), "utf8");
@@ -106,7 +109,7 @@ export async function scanHistory(root = repoRoot): Promise<RepoHit[]> {
     else if (text.startsWith("@@")) line = Number(/\+(\d+)/.exec(text)?.[1] ?? 0);
     else if (text.startsWith("+") && file) {
       const where = `${file}@${commit}`;
-      if (!isAllowed(file) && file !== "package-lock.json" && !(where in allowedHistoryHits)) {
+      if (!isSkipped(file) && !(where in allowedHistoryHits)) {
         for (const { pattern, reason } of textPatterns) if (pattern.test(text.slice(1))) hits.push({ file: where, line, reason: `${reason} (added in commit ${commit})` });
       }
       line++;

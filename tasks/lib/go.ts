@@ -50,7 +50,7 @@ export async function requireGo(purpose: string): Promise<GoToolchain> {
   }
   // GOTOOLCHAIN=local: ask the machine's own go, not one a go.mod or go.env would switch to.
   const { stdout } = await run(go, ["env", "GOVERSION", "GOFLAGS"], { env: { GOTOOLCHAIN: "local" }, silent: true });
-  const [machineVersion = "", userGoFlags = ""] = stdout.split("\n");
-  const { env, fetched } = toolchainEnv(machineVersion.trim(), userGoFlags.trim());
-  return { go, env, describe: fetched ? `${pins.go.toolchain} (from the module proxy; the machine has ${machineVersion.trim()})` : `${machineVersion.trim()} (machine's)` };
+  const [machineVersion = "", userGoFlags = ""] = stdout.split("\n").map((line) => line.trim());
+  const { env, fetched } = toolchainEnv(machineVersion, userGoFlags);
+  return { go, env, describe: fetched ? `${pins.go.toolchain} (from the module proxy; the machine has ${machineVersion})` : `${machineVersion} (machine's)` };
 }

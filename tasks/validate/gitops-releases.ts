@@ -12,7 +12,6 @@ import { chartFromThisRepository, refId, renderFluxTree, type FluxTree, type Hel
 import { repoRoot } from "../lib/paths.ts";
 import type { Source } from "./sources.ts";
 
-
 const clean = (path: string) => path.replace(/^\.\//, "").replace(/\/$/, "");
 
 /** "gitops/tenants/bhc/workload (HelmRelease bhc/orthanc → helm/orthanc)" */
