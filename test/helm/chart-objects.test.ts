@@ -26,17 +26,18 @@ describe("helm/orthanc with default values (traefik)", () => {
     expect(route.tls).toEqual({ secretName: "orthanc-tls" });
   });
 
-  it("routes DICOM-TLS on the dicom entrypoint (11112) with HostSNI(`*`), terminating TLS", () => {
+  it("routes DICOM-TLS on the dicom entrypoint (11112) with HostSNI(`*`), terminating TLS with its own option", () => {
     const route = as(find(objects, "IngressRouteTCP", "orthanc-dicom").spec);
     expect(route.entryPoints).toEqual(["dicom"]);
     expect(route.routes).toEqual([{ match: "HostSNI(`*`)", services: [{ name: "orthanc", port: 4242 }] }]);
-    expect(route.tls).toEqual({ secretName: "orthanc-tls" });
+    expect(route.tls).toEqual({ secretName: "orthanc-tls", options: { name: "orthanc-dicom", namespace: "orthanc" } });
     expect(route.tls.passthrough).toBeUndefined();
   });
 
-  it("enforces TLS ≥ 1.2 through the TLSOption named default, without sniStrict", () => {
+  it("enforces TLS ≥ 1.2 with BCP 195 suites through the TLSOption named default, without sniStrict or client certificates", () => {
     const option = find(objects, "TLSOption", "default");
-    expect(as(option.spec)).toEqual({ minVersion: "VersionTLS12", sniStrict: false });
+    expect(as(option.spec)).toEqual({ minVersion: "VersionTLS12", cipherSuites: expect.any(Array), sniStrict: false });
+    expect(as(option.spec).cipherSuites).toHaveLength(6);
   });
 
   it("serves its certificate to clients without SNI: TLSStore default → orthanc-tls", () => {
@@ -152,8 +153,13 @@ describe("helm/orthanc with default values (traefik)", () => {
       "--web-host=web.korthweb.test",
       "--dicom-host=dicom.korthweb.test",
       "--aet=ORTHANC",
+      "--client-auth=required",
+      "--calling-aet=KORTHWEB-SMOKE",
+      "--client-cert=/opt/korthweb-client/tls.crt",
+      "--client-key=/opt/korthweb-client/tls.key",
       "--ca=/opt/korthweb-ca/ca.crt",
     ]);
+    expect(as(pod.spec).volumes.find((v: { name: string }) => v.name === "client").secret.secretName).toBe("orthanc-smoke-client");
     expect(as(pod.spec).volumes.find((v: { name: string }) => v.name === "ca").configMap.name).toBe("orthanc-ca");
   });
 });
@@ -217,10 +223,11 @@ describe("helm/orthanc values sets", () => {
     expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 8, scaleTargetRef: { kind: "Deployment", name: "orthanc" } });
     expect(hpa.spec.metrics[0].resource.target).toEqual({ type: "Utilization", averageUtilization: 60 });
     expect(as(deployment(objects).spec).replicas).toBeUndefined();
-    // A TLSOption with its own name is referenced by both routes.
-    for (const [kind, name] of [["IngressRoute", "orthanc-web"], ["IngressRouteTCP", "orthanc-dicom"]] as const) {
-      expect(as(find(objects, kind, name).spec).tls.options).toEqual({ name: "orthanc-tls13", namespace: "orthanc" });
-    }
+    // A TLSOption with its own name is referenced by the web route; DICOM keeps its own; TLS 1.3 only on both.
+    expect(as(find(objects, "IngressRoute", "orthanc-web").spec).tls.options).toEqual({ name: "orthanc-tls13", namespace: "orthanc" });
+    expect(as(find(objects, "IngressRouteTCP", "orthanc-dicom").spec).tls.options).toEqual({ name: "orthanc-dicom", namespace: "orthanc" });
+    for (const name of ["orthanc-tls13", "orthanc-dicom"]) expect(as(find(objects, "TLSOption", name).spec)).toMatchObject({ minVersion: "VersionTLS13" });
+    expect(as(find(objects, "TLSOption", "orthanc-tls13").spec).cipherSuites).toBeUndefined();
     const monitor = as(find(objects, "ServiceMonitor", "orthanc").spec).endpoints[0];
     expect(monitor).toMatchObject({ port: "http-web", path: "/tools/metrics-prometheus", scheme: "http", basicAuth: { password: { name: "orthanc-admin", key: "password" } } });
     expect(monitor.tlsConfig).toBeUndefined();
@@ -241,7 +248,7 @@ describe("helm/orthanc values sets", () => {
     expect(podSpec(objects).topologySpreadConstraints).toBeUndefined();
   });
 
-  it("istio: Gateway 443 HTTPS SIMPLE and 11112 TLS SIMPLE hosts [*], VirtualServices http and tcp, Certificate in the gateway namespace", async () => {
+  it("istio: Gateway 443 HTTPS SIMPLE and 11112 TLS MUTUAL hosts [*], VirtualServices http and tcp, Certificate in the gateway namespace", async () => {
     const objects = await render({ valuesFiles: ["helm/orthanc/ci/istio-cert-manager.yaml"] });
     expect(ofKind(objects, "IngressRoute")).toEqual([]);
     // gatewayResourceNamespace: the Gateway sits next to the gateway pods, the routes stay with Orthanc.
@@ -249,9 +256,14 @@ describe("helm/orthanc values sets", () => {
     for (const name of ["orthanc-web", "orthanc-dicom"]) expect(find(objects, "VirtualService", name).metadata?.namespace).toBe("orthanc");
     const gateway = as(find(objects, "Gateway", "orthanc").spec);
     expect(gateway.selector).toEqual({ istio: "bhc-ingress" });
+    const policy12 = { minProtocolVersion: "TLSV1_2", cipherSuites: expect.arrayContaining(["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"]) };
     expect(gateway.servers).toEqual([
-      { port: { number: 443, name: "https-web", protocol: "HTTPS" }, hosts: ["web.bhc.korthweb.test"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls", minProtocolVersion: "TLSV1_2" } },
-      { port: { number: 11112, name: "tls-dicom", protocol: "TLS" }, hosts: ["*"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls", minProtocolVersion: "TLSV1_2" } },
+      { port: { number: 443, name: "https-web", protocol: "HTTPS" }, hosts: ["web.bhc.korthweb.test"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls", ...policy12 } },
+      {
+        port: { number: 11112, name: "tls-dicom", protocol: "TLS" },
+        hosts: ["*"],
+        tls: { mode: "MUTUAL", caCertCredentialName: "orthanc-modality-ca", credentialName: "orthanc-tls", ...policy12 },
+      },
     ]);
     const web = as(find(objects, "VirtualService", "orthanc-web").spec);
     expect(web).toEqual({ hosts: ["web.bhc.korthweb.test"], gateways: ["bhc-ingress/orthanc"], http: [{ route: [{ destination: { host: "orthanc.orthanc.svc.cluster.local", port: { number: 8042 } } }] }] });
@@ -290,7 +302,8 @@ describe("helm/orthanc values sets", () => {
 
   it("existing certificate: no Secret rendered, routes use it, helm test uses the given CA", async () => {
     const objects = await render({ valuesFiles: ["helm/orthanc/ci/existing-certificate.yaml"] });
-    expect(ofKind(objects, "Secret")).toEqual([]);
+    // Only the modality CA's Secrets (its own generate mode): nothing for the server certificate.
+    expect(ofKind(objects, "Secret").map((s) => s.metadata?.name).sort()).toEqual(["orthanc-modality-ca", "orthanc-smoke-client"]);
     expect(as(find(objects, "IngressRouteTCP", "orthanc-dicom").spec).tls.secretName).toBe("orthanc-public-tls");
     expect(as(find(objects, "TLSStore", "default").spec).defaultCertificate.secretName).toBe("orthanc-public-tls");
     expect(as(find(objects, "Pod", "orthanc-test").spec).volumes.find((v: { name: string }) => v.name === "ca").configMap.name).toBe("corporate-ca");
