@@ -30,12 +30,36 @@ export interface SmokeTarget {
   checksCalledAet: boolean | undefined;
   /** Orthanc without the TLS terminator, when reachable (local stack): the bench's direct path. */
   direct?: { host: string; httpPort: number; dicomPort: number };
+  /** The client certificate presented on the DICOM port (mutual TLS): the smoke client's, a registered modality. */
+  client?: KeyMaterial;
+  /** What the DICOM port asks of clients; undefined when unknown (the negative checks are then skipped, saying so). */
+  clientAuth?: "required" | "optional" | "none";
+  /** The modality CA with its key, when smoke may sign with it: the expired-certificate check needs a certificate from the right CA. */
+  modalityCa?: KeyMaterial;
+  /** A certificate of another deployment (gitops: the other tenant's smoke client), which must be refused. */
+  foreignClient?: KeyMaterial;
+  /** Whether Orthanc refuses calling AE titles it does not know (registered modalities); undefined when unknown. */
+  checksCallingAet?: boolean;
+}
+
+/** A certificate and its private key (PEM), and where they came from (for messages). */
+export interface KeyMaterial {
+  cert: string;
+  key: string;
+  source: string;
 }
 
 /** The target as written in reports: everything but secrets. */
 export function publicTarget(target: SmokeTarget): Record<string, unknown> {
-  const { ca, credentials, ...rest } = target;
-  return { ...rest, ca: ca ? "(PEM)" : undefined, username: credentials?.username };
+  const { ca, credentials, client, modalityCa, foreignClient, ...rest } = target;
+  return {
+    ...rest,
+    ca: ca ? "(PEM)" : undefined,
+    username: credentials?.username,
+    clientCertificate: client?.source,
+    modalityCa: modalityCa?.source,
+    foreignClientCertificate: foreignClient?.source,
+  };
 }
 
 export const defaultCallingAet = "KORTHWEB-SMOKE";
