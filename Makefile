@@ -71,6 +71,10 @@ smoke: setup ## end-to-end checks: TLS, HTTPS REST, DICOM-TLS C-ECHO/C-STORE, ro
 bench: setup ## C-STORE throughput and latency through the TLS terminator and directly, vs dcmtk storescu
 	$(NODE) smoke/bench-cli.ts $(ARGS)
 
+.PHONY: modality-cert
+modality-cert: setup ## client certificate for one modality (mutual TLS on 11112): NAME=ct-scanner-1, ARGS="--approach local|helm|manual|gitops --tenant T"
+	$(NODE) tasks/modality/cert.ts $(if $(NAME),--name $(NAME)) $(ARGS)
+
 .PHONY: local-packages
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
 	$(NODE) tasks/local/01-packages.ts

@@ -68,7 +68,7 @@ describe("manual-install --dry-run (no cluster)", () => {
       "ServiceMonitor orthanc/orthanc", "PodMonitor monitoring/envoy-stats", "ConfigMap monitoring/orthanc-dashboard",
       "helm upgrade --install kiali-operator kiali-operator --version 2.32.0 --repo https://kiali.org/helm-charts",
       "Kiali istio-system/kiali", "would wait for Deployment istio-system/kiali",
-      "▶ 9/9 Verify", "would run the smoke suite: node smoke/cli.ts --target kube --gateway-service istio-ingress/istio-ingress --ca-secret istio-ingress/orthanc-tls",
+      "▶ 9/9 Verify", "would run the smoke suite: node smoke/cli.ts --target kube --gateway-service istio-ingress/istio-ingress --ca-secret istio-ingress/orthanc-tls --client-secret istio-ingress/orthanc-smoke-client --modality-ca-secret istio-ingress/orthanc-modality-ca",
     ]);
   });
 
