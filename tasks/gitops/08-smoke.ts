@@ -22,9 +22,6 @@ export function smokeArgs(endpoints: TenantEndpoints, context: string | undefine
   const gatewayNamespace = endpoints.tlsSecret.namespace;
   const foreign = others.find((other) => other.tenant !== endpoints.tenant);
   return [
-    "--client-secret", `${gatewayNamespace}/${endpoints.release}-smoke-client`,
-    "--modality-ca-secret", `${gatewayNamespace}/${endpoints.release}-modality-ca`,
-    ...(foreign ? ["--foreign-client-secret", `${foreign.tlsSecret.namespace}/${foreign.release}-smoke-client`] : []),
     "--target", "kube",
     "--tenant", endpoints.tenant,
     "--namespace", endpoints.namespace,
@@ -34,6 +31,9 @@ export function smokeArgs(endpoints: TenantEndpoints, context: string | undefine
     "--credentials-secret", `${endpoints.credentialsSecret.namespace}/${endpoints.credentialsSecret.name}`,
     "--web-name", endpoints.web,
     "--dicom-name", endpoints.dicom,
+    "--client-secret", `${gatewayNamespace}/${endpoints.release}-smoke-client`,
+    "--modality-ca-secret", `${gatewayNamespace}/${endpoints.release}-modality-ca`,
+    ...(foreign ? ["--foreign-client-secret", `${foreign.tlsSecret.namespace}/${foreign.release}-smoke-client`] : []),
     "--report", join(workDir, "smoke", `gitops-${endpoints.tenant}.json`),
     ...(context ? ["--context", context] : []),
   ];
