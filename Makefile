@@ -33,11 +33,11 @@ test: setup setup-go-tools cluster-build local-packages ## run the whole test su
 
 .PHONY: audit
 audit: setup ## security audit: rendered approaches, repository scan, live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
-	$(NODE) tasks/audit/cli.ts $(ARGS)
+	$(NODE) proving-ground/audit/cli.ts $(ARGS)
 
 .PHONY: validate
 validate: setup ## render every approach and check every object (schemas, policy); no cluster needed
-	$(NODE) tasks/validate/cli.ts
+	$(NODE) proving-ground/validate/cli.ts
 
 # --- helm approach (issue 3; docs/helm.md). ARGS passes flags, e.g. ARGS="--domain pacs.example"; VALUES=my.yaml adds values for helm/orthanc.
 
@@ -57,11 +57,11 @@ helm-template: setup ## print what helm/orthanc renders with its defaults (VALUE
 
 .PHONY: demo
 demo: setup ## the chart's Orthanc config in Debian Orthanc + PostgreSQL behind haproxy TLS (443, 11112), then smoke
-	$(NODE) tasks/local/demo.ts $(ARGS)
+	$(NODE) proving-ground/local/demo.ts $(ARGS)
 
 .PHONY: demo-down
 demo-down: setup ## stop the local stack; data kept unless DELETE_DATA=1
-	$(NODE) tasks/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
+	$(NODE) proving-ground/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
 
 .PHONY: smoke
 smoke: setup ## end-to-end checks: TLS, HTTPS REST, DICOM-TLS C-ECHO/C-STORE, round trip (local stack, kube, or --host)
@@ -77,7 +77,7 @@ modality-cert: setup ## client certificate for one modality (mutual TLS on 11112
 
 .PHONY: local-packages
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
-	$(NODE) tasks/local/01-packages.ts
+	$(NODE) proving-ground/local/01-packages.ts
 
 # --- manual approach (issue 5; docs/manual.md). ARGS passes flags, e.g. ARGS="--timeout 900"; ISTIO_INSTALLER=istioctl installs Istio with istioctl.
 
@@ -113,18 +113,18 @@ gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants'
 
 .PHONY: gitops-check
 gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, mesh policies (exact flows), tenants' chart values validated
-	$(NODE) tasks/gitops/verify.ts $(ARGS)
+	$(NODE) proving-ground/checks/gitops/verify.ts $(ARGS)
 
 # --- simulated cluster (issue 8; docs/cluster.md): a real control plane with simulated nodes, for the install tasks in tests.
 
 .PHONY: cluster-build
 cluster-build: setup ## build kube-apiserver/-controller-manager/-scheduler, etcd, kwok from the Go module proxy (cached outside the repo)
-	$(NODE) tasks/cluster/build.ts
+	$(NODE) proving-ground/cluster/build.ts
 
 .PHONY: cluster-up
 cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs; kubeconfig in .work/cluster/kubeconfig
-	$(NODE) tasks/cluster/up.ts $(ARGS)
+	$(NODE) proving-ground/cluster/up.ts $(ARGS)
 
 .PHONY: cluster-down
 cluster-down: setup ## stop the simulated cluster and delete its state (the built binaries stay cached)
-	$(NODE) tasks/cluster/down.ts $(ARGS)
+	$(NODE) proving-ground/cluster/down.ts $(ARGS)

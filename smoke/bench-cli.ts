@@ -5,16 +5,14 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { TaskError } from "../tasks/lib/errors.ts";
 import { log, progress, style } from "../tasks/lib/log.ts";
-import { workDir } from "../tasks/lib/paths.ts";
-import { main, type Task, type TaskContext } from "../tasks/lib/task.ts";
-import { displayPath, localLayout } from "../tasks/local/layout.ts";
-import { loadLocalSettings } from "../tasks/local/settings.ts";
+import { displayPath, workDir } from "../tasks/lib/paths.ts";
 import { withPrivateDir, writeSecretFile } from "../tasks/lib/pki.ts";
-import { renderedPolicy, readTargetFile } from "../tasks/local/stack.ts";
-import { startTlsOnlyProxy } from "../tasks/local/proxy.ts";
+import { main, type Task, type TaskContext } from "../tasks/lib/task.ts";
+import { startTlsOnlyComparison } from "../proving-ground/local/comparison.ts";
 import { associationSetup, benchPaths, deleteRun, runOurs, runStorescu, warmUp, type BenchPath, type BenchRun, type BenchSize, type ClientName, type PathName, type SetupFigures } from "./bench.ts";
 import type { SmokeTarget } from "./target.ts";
 import { discoverTarget, TargetOptions, targetFlags } from "./discover.ts";
+import { localTargetFile } from "./target.ts";
 
 const positive = (raw: unknown, name: string, fallback: number): number => {
   if (typeof raw !== "string") return fallback;
@@ -107,15 +105,14 @@ export const benchTask: Task = {
   },
   run: async (ctx) => {
     const options = new TargetOptions(ctx.flags);
-    const localFile = localLayout(loadLocalSettings(ctx.settings, {}).dir).target;
-    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localFile);
+    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
     const sizes: BenchSize[] = [
       { name: "small", pixelBytes: 1024, count: positive(ctx.flags.small, "small", 200) },
       { name: "large", pixelBytes: 512 * 1024, count: positive(ctx.flags.large, "large", 40) },
     ];
     const concurrency = positive(ctx.flags.concurrency, "concurrency", 4);
     const repeat = positive(ctx.flags.repeat, "repeat", 5);
-    const caFile = options.get("ca-file") ?? (kind === "local" ? localLayout(loadLocalSettings(ctx.settings, {}).dir).tls.ca : undefined);
+    const caFile = target.caFile;
     const storescu = ctx.flags["no-storescu"] !== true && hasStorescu();
     const setupCount = positive(ctx.flags.associations, "associations", 30);
     log.info(`target: ${target.label}`);
@@ -126,9 +123,8 @@ export const benchTask: Task = {
       log.info(`paths: ingress${target.client ? " (mutual TLS)" : ""}${kind === "local" && target.clientAuth === "required" ? ", tls-only (a temporary server-only TLS terminator)" : ""}${target.direct ? ", direct" : ""}; concurrency ${concurrency}`);
       return;
     }
-    const settings = loadLocalSettings(ctx.settings, {});
     // On the local stack with mutual TLS: the same terminator without client certificates, to measure what they cost.
-    const tlsOnly = kind === "local" && target.clientAuth === "required" ? await startComparison(settings) : undefined;
+    const tlsOnly = kind === "local" && target.clientAuth === "required" ? await startTlsOnlyComparison(ctx.settings) : undefined;
     try {
       await withClientFiles(target, async (clientFiles) => {
         const paths = benchPaths({ target, caFile, callingAet, ...(clientFiles ? { clientFiles } : {}), ...(tlsOnly ? { tlsOnlyPort: tlsOnly.port } : {}) });
@@ -140,14 +136,6 @@ export const benchTask: Task = {
     }
   },
 };
-
-/** The comparison terminator (tasks/local/proxy.ts), with the DICOM policy the chart renders. */
-async function startComparison(settings: ReturnType<typeof loadLocalSettings>) {
-  const layout = localLayout(settings.dir);
-  const file = readTargetFile(layout.target);
-  const orthancs = file?.instances ?? (file ? [file.direct] : []);
-  return startTlsOnlyProxy(layout, orthancs, renderedPolicy(layout, settings).dicom);
-}
 
 /** storescu reads the client certificate from files: the key goes to a 0600 file in a 0700 folder, removed after. */
 async function withClientFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined) => Promise<void>): Promise<void> {

@@ -1,6 +1,8 @@
 // A deployment to check, as a modality and a user see it: one address with an
 // HTTPS port and a DICOM-over-TLS port, the names its certificate must carry,
 // the CA that signed it, a login, and the AE title to call.
+import { join } from "node:path";
+import { localStackDir } from "../tasks/lib/paths.ts";
 
 export interface Credentials {
   username: string;
@@ -22,6 +24,8 @@ export interface SmokeTarget {
   ca: string | undefined;
   /** Where the CA came from, for causes: "file .work/local/tls/ca.crt". */
   caSource: string;
+  /** The CA's file when it came from one (dcmtk's storescu in `make bench` needs a path). */
+  caFile?: string;
   credentials: Credentials | undefined;
   credentialsSource: string;
   calledAet: string;
@@ -63,3 +67,32 @@ export function publicTarget(target: SmokeTarget): Record<string, unknown> {
 }
 
 export const defaultCallingAet = "KORTHWEB-SMOKE";
+
+/**
+ * A target as a file on disk (a local stack writes one for `make smoke --target local`): the same
+ * record, with the CA and the login as paths instead of their contents, so the file holds no secret.
+ */
+export type TargetFile = Pick<SmokeTarget, "label" | "host" | "httpsPort" | "dicomPort" | "webName" | "dicomName" | "calledAet"> & {
+  caFile: string;
+  credentialsFile: string;
+  checksCalledAet: boolean;
+  direct: NonNullable<SmokeTarget["direct"]>;
+  /** Every Orthanc behind the TLS terminator (the first is `direct`); absent in files written before there could be several. */
+  instances?: { name: string; httpPort: number; dicomPort: number }[];
+  /** What the DICOM port asks of clients (absent in files written before mutual TLS). */
+  clientAuth?: SmokeTarget["clientAuth"];
+  /** The smoke client's certificate and key files: paths only, the file holds no key material. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  /** The modality CA's certificate and key files (the local stack's own CA: `make modality-cert --approach local` signs with it). */
+  modalityCaFile?: string;
+  modalityCaKeyFile?: string;
+  /** Whether Orthanc refuses calling AE titles it does not know (DicomAlwaysAllowEcho/Store false). */
+  checksCallingAet?: boolean;
+  /** A server-only TLS port in front of the same Orthanc, for `make bench`'s cost of mutual TLS (local stack). */
+  tlsOnlyDicomPort?: number;
+};
+
+/** Where the local stack writes its target file, and where `make smoke` looks for it. */
+export const targetFileName = "target.json";
+export const localTargetFile = (env: NodeJS.ProcessEnv = process.env): string => join(localStackDir(env), targetFileName);

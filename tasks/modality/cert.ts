@@ -10,10 +10,9 @@ import { X509Certificate } from "node:crypto";
 import { dirname, join } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import { log, style } from "../lib/log.ts";
-import { fromRoot, workDir } from "../lib/paths.ts";
+import { displayPath, fromRoot, workDir } from "../lib/paths.ts";
 import { generatePassphrase, pkcs12, writeSecretFile } from "../lib/pki.ts";
 import { main, type Task, type TaskContext } from "../lib/task.ts";
-import { displayPath } from "../local/layout.ts";
 import { approaches, issue, type Approach, type Issued } from "./sources.ts";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

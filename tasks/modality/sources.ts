@@ -11,8 +11,8 @@ import type { Kube } from "../lib/kube.ts";
 import { waitForCondition } from "../lib/kube-wait.ts";
 import { checkCa, issueClient, readCaFiles, type Pem } from "../lib/pki.ts";
 import type { Settings } from "../lib/settings.ts";
-import { localLayout } from "../local/layout.ts";
-import { loadLocalSettings } from "../local/settings.ts";
+import { displayPath } from "../lib/paths.ts";
+import { localTargetFile, type TargetFile } from "../../smoke/target.ts";
 
 export const approaches = ["local", "helm", "manual", "gitops"] as const;
 export type Approach = (typeof approaches)[number];
@@ -53,14 +53,18 @@ async function secretKeys(kube: Kube, namespace: string, name: string, keys: rea
   return out;
 }
 
+/** The local stack names its modality CA in the target file it writes (paths only); smoke reads the same file. */
 async function fromLocal(request: IssueRequest): Promise<Issued> {
-  const layout = localLayout(loadLocalSettings(request.settings, {}).dir);
-  const hint = "start the local stack first (make demo); its render keeps the modality CA under .work/local/tls";
-  const ca = readCaFiles(layout.tls.modalityCa, layout.tls.modalityCaKey, hint);
-  checkCa(ca, layout.tls.modalityCa);
-  if (!existsSync(layout.tls.ca)) throw new TaskError(`the local stack's server CA is missing: no ${layout.tls.ca}`, { hint });
+  const targetFile = localTargetFile();
+  const hint = "start the local stack first (make demo); it keeps the modality CA of the chart's render under .work/local/tls";
+  if (!existsSync(targetFile)) throw new TaskError(`the modality CA is missing: the local stack has not been started (no ${displayPath(targetFile)})`, { hint });
+  const file = JSON.parse(readFileSync(targetFile, "utf8")) as TargetFile;
+  if (!file.modalityCaFile || !file.modalityCaKeyFile) throw new TaskError(`the modality CA is missing: the local stack runs without one (dicom.clientAuth none?)`, { hint });
+  const ca = readCaFiles(file.modalityCaFile, file.modalityCaKeyFile, hint);
+  checkCa(ca, file.modalityCaFile);
+  if (!existsSync(file.caFile)) throw new TaskError(`the local stack's server CA is missing: no ${file.caFile}`, { hint });
   const client = await issueClient(ca, { commonName: request.name, days: request.days });
-  return { client, modalityCa: ca.cert, serverCa: readFileSync(layout.tls.ca, "utf8"), source: `the local stack's modality CA (${layout.tls.modalityCa})` };
+  return { client, modalityCa: ca.cert, serverCa: readFileSync(file.caFile, "utf8"), source: `the local stack's modality CA (${displayPath(file.modalityCaFile)})` };
 }
 
 async function fromHelm(request: IssueRequest): Promise<Issued> {

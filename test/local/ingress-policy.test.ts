@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ingressPolicy } from "../../tasks/local/ingress-policy.ts";
-import { bindOptions, haproxyConfig, haproxyExecutable } from "../../tasks/local/proxy.ts";
+import { ingressPolicy } from "../../proving-ground/local/ingress-policy.ts";
+import { bindOptions, haproxyConfig, haproxyExecutable } from "../../proving-ground/local/proxy.ts";
 import { render } from "../helpers/chart.ts";
 
 const policyOf = async (values: Record<string, unknown> = {}) => ingressPolicy(await render({ values }), "orthanc", "test render");
