@@ -5,7 +5,7 @@
 // folder is just a plugin.yaml whose command is that binary.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { toolsBinDir, toolsDir } from "../lib/paths.ts";
+import { toolsDir } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
 
 export const helmPluginsDir = join(toolsDir, "helm-plugins");
@@ -29,7 +29,8 @@ export function unittestPluginYaml(binary: string): string {
 export function ensureUnittestPlugin(): string {
   const dir = join(helmPluginsDir, "unittest");
   const file = join(dir, "plugin.yaml");
-  const want = unittestPluginYaml(join(toolsBinDir, "helm-unittest"));
+  // Relative to the plugin folder: the same file serves every checkout that shares .tools.
+  const want = unittestPluginYaml("$HELM_PLUGIN_DIR/../../bin/helm-unittest");
   if (!existsSync(file) || readFileSync(file, "utf8") !== want) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, want);
