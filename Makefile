@@ -49,6 +49,10 @@ helm-install: setup ## helm approach: Traefik, PostgreSQL and the orthanc chart,
 helm-uninstall: setup ## remove the helm approach; the database volume and its Secrets stay unless PURGE=1
 	$(NODE) tasks/helm/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(ARGS)
 
+.PHONY: chart-docs
+chart-docs: setup-go-tools ## regenerate helm/orthanc/values.schema.json and README.md (helm-docs) from the annotated values.yaml
+	$(NODE) tasks/helm/chart-docs.ts
+
 .PHONY: helm-template
 helm-template: setup ## print what helm/orthanc renders with its defaults (VALUES=my.yaml to add yours)
 	$(CURDIR)/.tools/bin/helm template orthanc helm/orthanc --namespace orthanc $(if $(VALUES),-f $(VALUES))
