@@ -1,4 +1,6 @@
-// Looks up the model class for an apiVersion/kind among the served APIs.
+// Looks up the kubernetes-models class for an apiVersion/kind among the served
+// APIs: crds.ts turns their validators into the CRDs of the simulated cluster,
+// whose schemas kubeconform also reads (proving-ground/validate/kube-schemas.ts).
 // kubernetes-models has no lookup by kind, so we build one from the exports.
 import { servedApis } from "../../tasks/lib/api-versions.ts";
 
