@@ -14,12 +14,14 @@ const awsKey = `AKIA${"ABCDEFGHIJKLMNOP"}`;
 const urlWithPassword = ["postgresql://orthanc", "s3cretpw@db:5432/orthanc"].join(":");
 
 const fakeToken = ["abcdef", "123456"].join("");
+const githubToken = ["ghp_", "k3Xq9TzR2mW8vL5nB7yH4cJ1dF6gS0pA", "e2Qu"].join("");
 
 describe("gitleaks over the files of a repository", () => {
   it.each([
     ["notes.txt", `a key:\n${pemKey}\n`, 2, "PEM private key (gitleaks rule private-key)"],
     ["deploy.sh", `export AWS_ACCESS_KEY_ID=${awsKey}\n`, 1, "aws-access-token"],
     ["config.ts", `const url = "${urlWithPassword}";\n`, 1, "URL with a password (user:password@host) (gitleaks rule url-with-password)"],
+    ["ci.env", `GITHUB_TOKEN=${githubToken}\n`, 1, "(gitleaks rule github-pat)"],
   ])("finds the secret in %s, naming file and line", async (name, text, line, reason) => {
     const root = mkdtempSync(join(tmpdir(), "korthweb-scan-"));
     execFileSync("git", ["init", "-q", root]);
