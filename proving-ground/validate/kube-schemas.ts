@@ -111,7 +111,7 @@ export function kubernetesKindSchemas(openApiDir: string): Map<string, JsonSchem
   return out;
 }
 
-interface Crd {
+export interface Crd {
   spec: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema?: unknown } }[] };
 }
 
@@ -127,12 +127,17 @@ export function objectMetaDefinitions(openApiDir: string): Record<string, unknow
  * One schema per served custom kind, from the CRDs of the simulated cluster. A CRD may not describe
  * metadata (the API server checks it), so it is given Kubernetes' own ObjectMeta here.
  */
-export function crdKindSchemas(crds: readonly Crd[], metaDefinitions: Record<string, unknown>): Map<string, JsonSchema> {
+export function crdKindSchemas(
+  crds: readonly Crd[],
+  metaDefinitions: Record<string, unknown>,
+  /** Which API versions to take: served ones by default; upstream CRD files (e.g. CloudNativePG's) name their own. */
+  accept: (apiVersion: string) => boolean = (apiVersion) => apiVersion in servedApis,
+): Map<string, JsonSchema> {
   const out = new Map<string, JsonSchema>();
   for (const crd of crds) {
     for (const version of crd.spec.versions) {
       const apiVersion = `${crd.spec.group}/${version.name}`;
-      if (!(apiVersion in servedApis) || !version.schema?.openAPIV3Schema) continue;
+      if (!accept(apiVersion) || !version.schema?.openAPIV3Schema) continue;
       const schema = strictSchema(version.schema.openAPIV3Schema) as JsonSchema & { properties?: Record<string, unknown> };
       if (schema.properties) schema.properties = { ...schema.properties, metadata: { $ref: `#/definitions/${objectMetaName}` } };
       out.set(`${apiVersion} ${crd.spec.names.kind}`, { ...schema, definitions: metaDefinitions });
