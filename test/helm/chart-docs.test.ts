@@ -100,3 +100,36 @@ describe("the schema generator", () => {
     expect(() => generateSchema("# @schema\n# minimum: 1\na: 1\n", "values.yaml")).toThrow(/values\.yaml:3: "# @schema" opened but not closed/);
   });
 });
+
+describe("annotate-values (moving a hand-written schema into values.yaml)", () => {
+  it("annotates the keys without a description so that the generator gives the schema back", async () => {
+    const { annotate, differences } = await import("../../tasks/helm/annotate-values.ts");
+    const values = "# header\ntls:\n  mode: generate\n  days: 30\nlabels:\n  app: demo\nplugins:\n  - a.so\n";
+    const schema = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      title: "demo",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        tls: {
+          description: "TLS settings.",
+          type: "object",
+          additionalProperties: false,
+          required: ["mode"],
+          properties: {
+            mode: { description: "Where the certificate comes from.", type: "string", enum: ["generate", "existingSecret"] },
+            days: { description: "Days.", type: "integer", minimum: 1 },
+            secretName: { description: "Optional, no default.", type: "string" },
+          },
+        },
+        labels: { description: "Free-form labels.", type: "object", additionalProperties: { type: "string" } },
+        plugins: { description: "Plugins.", type: "array", items: { type: "string" } },
+      },
+    };
+    const annotated = annotate(values, schema);
+    const { schema: generated, undescribed } = generateSchema(annotated);
+    expect(undescribed).toEqual([]);
+    expect(differences(JSON.parse(JSON.stringify(generated)), schema)).toEqual([]);
+    expect(annotate(annotated, schema)).toBe(annotated);
+  });
+});
