@@ -19,11 +19,12 @@ import { loadFluxTree, tenantEndpoints, type FluxTree } from "../../tasks/gitops
 import { parseInventory, uninstallSteps } from "../../tasks/gitops/uninstall.ts";
 import { TaskError } from "../../tasks/lib/errors.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
+import { repoRoot } from "../../tasks/lib/paths.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { commonKinds, startFakeCluster, type FakeCluster, type ResourceKind } from "../helpers/fake-cluster.ts";
 import { useCapturedLog } from "../helpers/log.ts";
+import { fluxInstallStandIn } from "../../proving-ground/checks/gitops/flux-lockdown-check.ts";
 
 const lines = useCapturedLog();
 const output = () => lines.join("\n");
@@ -31,7 +32,7 @@ const savedKubeconfig = process.env.KUBECONFIG;
 afterEach(() => {
   process.env.KUBECONFIG = savedKubeconfig;
 });
-const fluxManifest = fromRoot("test", "fixtures", "gitops", "flux-install.yaml");
+const fluxManifest = fluxInstallStandIn;
 const fork = ["--url", "https://git.example.test/you/korthweb.git", "--branch", "main"];
 
 /** Each part must appear, in this order. */
@@ -64,7 +65,7 @@ describe("gitops-install --dry-run (no cluster)", () => {
       "Flux will follow https://git.example.test/you/korthweb.git branch main, folder ./gitops/clusters/production",
       "Flux tree: 5 Kustomizations, 12 HelmReleases; tenants bhc, mhr",
       "would check: kube context set",
-      "would download https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml and apply it",
+      "would download https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml, build ./gitops/clusters/production/flux-system over it and apply the result",
       "would wait for Deployment flux-system/helm-controller to roll out",
       "would apply (server-side) namespaces: Namespace bhc, Namespace bhc-ingress, Namespace mhr, Namespace mhr-ingress, Namespace monitoring",
       "would create Secret bhc/orthanc-admin (keys username, password; random alphanumeric values) unless it exists",
@@ -86,12 +87,12 @@ describe("gitops-install --dry-run (no cluster)", () => {
     ]);
   });
 
-  it("checks a local Flux manifest, locks its controllers down and says how many objects it would apply", async () => {
+  it("checks a local Flux manifest, builds the cluster's flux-system folder over it and says how many objects it would apply", async () => {
     const code = await runTasks("gitops/02-flux", [fluxTask], ["--dry-run", "--flux-manifest", fluxManifest]);
     expect(code, output()).toBe(0);
-    expect(output()).toContain(`would apply (server-side) ${fluxManifest}: 12 objects`);
-    expect(output()).toContain("lockdown: kustomize-controller --no-cross-namespace-refs=true --no-remote-bases=true --default-service-account=flux-no-rights");
-    expect(output()).toContain("lockdown: notification-controller --no-cross-namespace-refs=true");
+    expect(output()).toContain(`would apply (server-side) ${fluxManifest} built with ./gitops/clusters/production/flux-system: 12 objects`);
+    expect(output()).toContain("lockdown (./gitops/clusters/production/flux-system): kustomize-controller --no-cross-namespace-refs=true --no-remote-bases=true --default-service-account=flux-no-rights");
+    expect(output()).toContain("lockdown (./gitops/clusters/production/flux-system): notification-controller --no-cross-namespace-refs=true");
   });
 
   it("acts on the tenants named with --tenants only, and refuses unknown ones", async () => {

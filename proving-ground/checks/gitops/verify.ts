@@ -11,7 +11,7 @@ import { formatFinding, type Finding } from "../../validate/finding.ts";
 import { kustomizeSources } from "../../validate/sources.ts";
 import { validateObjects, validateSources } from "../../validate/validate.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, type Problem, type TenantRender } from "./checks.ts";
-import { checkFluxLockdown, checkNoRemoteBases } from "./flux-lockdown-check.ts";
+import { checkFluxLockdown, checkFluxSystem, checkNoRemoteBases } from "./flux-lockdown-check.ts";
 import { checkMesh } from "./mesh-check.ts";
 import { renderTenantReleases } from "./release-render.ts";
 import { defaultClusterPath, renderFluxTree, type FluxTree } from "../../../tasks/gitops/tree.ts";
@@ -35,6 +35,7 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
     ...checkLockdown(tree),
     ...checkFluxLockdown(tree),
     ...checkNoRemoteBases(root),
+    ...(await checkFluxSystem(root, clusterPath)),
     ...checkIsolation(tree, renders),
     ...checkPins(tree, join(root, "helm", "postgresql.values.yaml")),
     ...checkMesh(tree, new Map([...renders].map(([tenant, render]) => [tenant, render.objects]))),
@@ -52,7 +53,7 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes("--help")) {
-    process.stdout.write("usage: node proving-ground/checks/gitops/verify.ts [--path ./gitops/clusters/NAME]\n\nRenders the Flux tree and runs every offline gitops check (render, graph, lockdown, isolation, pins, mesh, validator on kustomize output and on each tenant's Orthanc release). Needs no cluster.\n");
+    process.stdout.write("usage: node proving-ground/checks/gitops/verify.ts [--path ./gitops/clusters/NAME]\n\nRenders the Flux tree and runs every offline gitops check (render, graph, lockdown including the flux-system folder over a stand-in for Flux's install.yaml, isolation, pins, mesh, validator on kustomize output and on each tenant's Orthanc release). Needs no cluster.\n");
     return 0;
   }
   const pathIndex = args.indexOf("--path");
