@@ -1,7 +1,8 @@
 // `make gitops-uninstall`: remove what Flux deployed, in the reverse order of
 // the install, so that each Flux Kustomization cleans up after itself while
 // its service account and the controllers still exist:
-//   stop syncing → tenants → shared infrastructure → the entry and the source → Flux.
+//   stop syncing → tenants' workloads → tenants' onboarding and shared
+//   infrastructure → the entry and the source → Flux.
 // The tenants' namespaces (database volumes, the Secrets made at install) stay
 // unless --purge (PURGE=1). CRDs of Istio and cert-manager stay (Helm never
 // deletes CRDs; other workloads may use them).
@@ -132,8 +133,10 @@ const tenants: Task = {
 const infrastructure: Task = {
   id: "gitops/uninstall",
   cluster: true,
-  title: "Remove the shared infrastructure",
-  summary: "Deletes the infrastructure Kustomizations, configs before controllers; Flux uninstalls Kiali, monitoring, cert-manager and Istio and deletes their namespaces.",
+  title: "Remove the tenants' onboarding and the shared infrastructure",
+  summary:
+    "Deletes the Kustomizations in flux-system in reverse dependency order: each tenant's onboarding (Flux removes its account, bindings and sources; its namespaces are marked never to prune and stay), " +
+    "then configs before controllers (Flux uninstalls Kiali, monitoring, cert-manager and Istio and deletes their namespaces).",
   run: async (ctx) => {
     const units = (await deployedUnits(ctx)).filter((unit) => unit.namespace === bootstrap.namespace);
     for (const ref of [...units].reverse()) await deleteAndWait(ctx, fluxResources.kustomization, ref);
@@ -161,7 +164,7 @@ const entry: Task = {
   id: "gitops/uninstall",
   cluster: true,
   title: "Remove the entry Kustomization and the Git source",
-  summary: `Deletes what ${refId(entryRef)} applied itself (tenant service accounts and bindings; tenant namespaces only with --purge), then it and the GitRepository.`,
+  summary: `Deletes anything ${refId(entryRef)} applied itself that is still there (tenant namespaces only with --purge), then it and the GitRepository.`,
   run: async (ctx) => {
     if (ctx.dryRun) {
       const tree = await gitopsTree(ctx);

@@ -58,7 +58,7 @@ describe("dependency graph", () => {
 
   it("reports a folder that does not build", async () => {
     const checkout = copy();
-    checkout.edit(sync, "path: ./gitops/tenants/example/workload", "path: ./gitops/tenants/example/workloads");
+    checkout.edit(sync, "path: ./gitops/tenants/${tenant}/workload", "path: ./gitops/tenants/${tenant}/workloads");
     const problems = await graphProblems(checkout.root);
     expect(problems).toContain("[render] Kustomization bhc/tenant (./gitops/tenants/bhc/workloads): folder ./gitops/tenants/bhc/workloads does not exist");
   });

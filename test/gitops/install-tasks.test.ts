@@ -3,6 +3,10 @@
 // errors; the steps that talk to a cluster run with the real kubectl against
 // a fake API server (Secrets made once and kept, the source objects, waits
 // that pass or name Flux's reason, the summary).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { task as preflightTask } from "../../tasks/gitops/01-preflight.ts";
 import { task as fluxTask } from "../../tasks/gitops/02-flux.ts";
@@ -18,7 +22,9 @@ import { parseBranch, parseClusterPath, parseGitUrl } from "../../tasks/gitops/o
 import { loadFluxTree, tenantEndpoints, type FluxTree } from "../../tasks/gitops/tree.ts";
 import { parseInventory, uninstallSteps } from "../../tasks/gitops/uninstall.ts";
 import { TaskError } from "../../tasks/lib/errors.ts";
-import type { KubeObject } from "../../tasks/lib/manifests.ts";
+import { run } from "../../tasks/lib/exec.ts";
+import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
+import { requireToolPath } from "../../tasks/lib/tools.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
@@ -63,11 +69,11 @@ describe("gitops-install --dry-run (no cluster)", () => {
       "7. Summary per tenant",
       "8. Smoke test each tenant",
       "Flux will follow https://git.example.test/you/korthweb.git branch main, folder ./gitops/clusters/production",
-      "Flux tree: 5 Kustomizations, 12 HelmReleases; tenants bhc, mhr",
+      "Flux tree: 7 Kustomizations, 12 HelmReleases; tenants bhc, mhr",
       "would check: kube context set",
       "would download https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml, build ./gitops/clusters/production/flux-system over it and apply the result",
       "would wait for Deployment flux-system/helm-controller to roll out",
-      "would apply (server-side) namespaces: Namespace bhc, Namespace bhc-ingress, Namespace mhr, Namespace mhr-ingress, Namespace monitoring",
+      "would apply (server-side) namespaces: Namespace monitoring, Namespace bhc, Namespace bhc-ingress, Namespace mhr, Namespace mhr-ingress",
       "would create Secret bhc/orthanc-admin (keys username, password; random alphanumeric values) unless it exists",
       "would create Secret mhr/orthanc-db (keys password, postgres-password; random alphanumeric values) unless it exists",
       "would create Secret monitoring/grafana-admin (keys admin-user, admin-password",
@@ -150,7 +156,7 @@ describe("source flags", () => {
     expect(refusal(() => parseClusterPath("/etc", repoRoot))).toMatch(/must be relative to the repository root/);
     expect(refusal(() => parseClusterPath("./helm/orthanc", repoRoot))).toMatch(/Flux only receives gitops\/ and helm\//);
     expect(refusal(() => parseClusterPath("./gitops/clusters/staging", repoRoot))).toMatch(/no folder gitops\/clusters\/staging in this checkout/);
-    expect(refusal(() => parseClusterPath("./gitops/tenants/base", repoRoot))).toMatch(/gitops\/tenants\/base has no kustomization.yaml/);
+    expect(refusal(() => parseClusterPath("./gitops/tenants", repoRoot))).toMatch(/gitops\/tenants has no kustomization.yaml/);
   });
 
   it("stop the install before anything is applied: an ssh URL needs a deploy key Secret", async () => {
@@ -244,17 +250,26 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
       // Flux's default account has no rights: the entry names the controller's own.
       serviceAccountName: "kustomize-controller",
     });
-    // The tenants' copies of the repository (in their namespaces) are pointed at the same fork, with the key copied next to them.
-    expect((stored("Kustomization")?.spec as any).patches).toEqual([
-      {
-        target: { group: "source.toolkit.fluxcd.io", kind: "GitRepository", name: "korthweb" },
-        patch: JSON.stringify([
-          { op: "replace", path: "/spec/url", value: "https://git.example.test/you/korthweb.git" },
-          { op: "replace", path: "/spec/ref", value: { branch: "main" } },
-          { op: "add", path: "/spec/secretRef", value: { name: "korthweb-deploy-key" } },
-        ]),
-      },
-    ]);
+    // The tenants' copies of the repository (in their namespaces) are pointed at the same fork, with the key copied next to them:
+    // the entry's patch gives each tenant's onboarding Kustomization a patch for its copy. Both applied with kustomize, as Flux does:
+    const entryPatches = (stored("Kustomization")?.spec as any).patches;
+    const fromEntry = (await patched(tree.units.find((unit) => unit.ref.name === "korthweb")!.objects, entryPatches)).filter((o) => o.kind === "Kustomization");
+    const onboarding = fromEntry.filter((o) => (o.spec as any).patches);
+    expect(onboarding.map((o) => o.metadata?.name)).toEqual(["tenant-bhc", "tenant-mhr"]);
+    for (const kustomization of onboarding) {
+      const tenant = String(kustomization.metadata?.name).replace("tenant-", "");
+      const applied = await patched(tree.units.find((unit) => unit.ref.name === kustomization.metadata?.name)!.objects, (kustomization.spec as any).patches);
+      expect(applied.filter((o) => o.kind === "GitRepository").map((o) => ({ namespace: o.metadata?.namespace, ...(o.spec as any) }))).toEqual([
+        {
+          namespace: tenant,
+          interval: "1m",
+          url: "https://git.example.test/you/korthweb.git",
+          ref: { branch: "main" },
+          secretRef: { name: "korthweb-deploy-key" },
+          ignore: "/*\n!/gitops/\n!/helm/\n",
+        },
+      ]);
+    }
     const copies = secrets().filter((o) => o.metadata?.name === "korthweb-deploy-key").map((o) => `${String(o.metadata?.namespace)} ${decoded(o).identity}`);
     expect(copies.sort()).toEqual(["bhc not-a-real-key", "flux-system not-a-real-key", "mhr not-a-real-key"]);
     expect(output()).not.toContain("not-a-real-key");
@@ -295,7 +310,7 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
       "bhc/tenant",
       "mhr/tenant",
     ]);
-    expect(output().match(/Ready=True/g)).toHaveLength(17);
+    expect(output().match(/Ready=True/g)).toHaveLength(19);
   });
 
   it("stops at the first object that does not get Ready and says why, in Flux's words", async () => {
@@ -326,7 +341,7 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
 
   it("runs preflight against the cluster after the offline checks", async () => {
     expect(await runTasks("gitops/01-preflight", [preflightTask], fork), output()).toBe(0);
-    expectInOrder(output(), ["Flux will follow", "Flux tree: 5 Kustomizations", "kube context fake", "API server reachable, Kubernetes v1.34.1"]);
+    expectInOrder(output(), ["Flux will follow", "Flux tree: 7 Kustomizations", "kube context fake", "API server reachable, Kubernetes v1.34.1"]);
   });
 });
 
@@ -355,3 +370,16 @@ describe("helpers", () => {
     expect(flag("--report")).toMatch(/\.work\/smoke\/gitops-mhr\.json$/);
   });
 });
+
+/** `objects` with kustomize `patches` applied, as kustomize-controller applies a Kustomization's spec.patches. */
+async function patched(objects: readonly KubeObject[], patches: unknown[]): Promise<KubeObject[]> {
+  const dir = mkdtempSync(join(tmpdir(), "korthweb-patched-"));
+  try {
+    writeFileSync(join(dir, "objects.yaml"), objects.map((o) => stringify(o)).join("---\n"));
+    writeFileSync(join(dir, "kustomization.yaml"), stringify({ resources: ["objects.yaml"], patches }));
+    const { stdout } = await run(requireToolPath("kubectl"), ["kustomize", dir], { silent: true });
+    return parseManifests(stdout, "patched").map((item) => item.object);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

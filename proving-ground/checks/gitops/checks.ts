@@ -9,7 +9,6 @@ import { istioGatewayIdentity } from "../chart-identities.ts";
 import type { KubeObject } from "../../../tasks/lib/manifests.ts";
 import { pins } from "../../../tasks/lib/settings.ts";
 import {
-  baseTenantName,
   bootstrap,
   nameOf,
   namespaceOf,
@@ -77,9 +76,11 @@ function dependencyClosure(items: readonly { ref: Ref; dependsOn: Ref[] }[], id:
   return out;
 }
 
-/** Infrastructure: Kustomizations in the bootstrap namespace other than the entry. */
+/** Infrastructure: Kustomizations in the bootstrap namespace other than the entry and the tenants' onboarding. */
 export const infrastructureUnits = (tree: FluxTree) =>
-  tree.units.filter((unit) => unit.ref.namespace === bootstrap.namespace && unit.ref.name !== bootstrap.entryKustomization);
+  tree.units.filter(
+    (unit) => unit.ref.namespace === bootstrap.namespace && unit.ref.name !== bootstrap.entryKustomization && !tree.tenants.some((tenant) => tenant.onboarding === unit),
+  );
 
 export function checkGraph(tree: FluxTree): Problem[] {
   const problems: Problem[] = [];
@@ -198,7 +199,6 @@ export function checkIsolation(tree: FluxTree, renders: ReadonlyMap<string, Tena
     const others = tree.tenants.filter((other) => other !== tenant);
     const forbidden = new Map<string, string>();
     for (const other of others) for (const ns of other.namespaces) forbidden.set(ns, `tenant ${other.name}'s namespace`);
-    for (const ns of [baseTenantName, `${baseTenantName}-ingress`]) forbidden.set(ns, "the base's placeholder (not renamed)");
     const otherHosts = others.flatMap((other) => {
       const endpoints = tenantEndpoints(other);
       return endpoints ? [endpoints.web, endpoints.dicom].map((host) => ({ host, owner: other.name })) : [];

@@ -8,6 +8,7 @@ import { describeError, ExitCode, exitCodeOf } from "../../../tasks/lib/errors.t
 import { log, style } from "../../../tasks/lib/log.ts";
 import { repoRoot } from "../../../tasks/lib/paths.ts";
 import { formatFinding, type Finding } from "../../validate/finding.ts";
+import { substitutedUnitSources } from "../../validate/gitops-releases.ts";
 import { kustomizeSources } from "../../validate/sources.ts";
 import { validateObjects, validateSources } from "../../validate/validate.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, type Problem, type TenantRender } from "./checks.ts";
@@ -40,7 +41,7 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
     ...checkPins(tree, join(root, "helm", "postgresql.values.yaml")),
     ...checkMesh(tree, new Map([...renders].map(([tenant, render]) => [tenant, render.objects]))),
   ];
-  const kustomizations = await validateSources(kustomizeSources(root));
+  const kustomizations = await validateSources([...kustomizeSources(root), ...substitutedUnitSources(tree)]);
   const findings = kustomizations.flatMap((result) => result.findings);
   let objects = kustomizations.reduce((sum, result) => sum + result.objects, 0);
   for (const render of releases.values()) {
