@@ -8,10 +8,8 @@
 // render every HelmRelease whose chart comes from this repository with its
 // inline values and post-renderers (proving-ground/checks/gitops/release-render.ts).
 // Findings name the folder and the Kustomization or HelmRelease.
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { renderGitRelease } from "../checks/gitops/release-render.ts";
-import { chartFromThisRepository, record, refId, renderFluxTree, type FluxTree, type HelmReleaseInfo } from "../../tasks/gitops/tree.ts";
+import { chartFromThisRepository, clusterFolders, record, refId, renderFluxTree, type FluxTree, type HelmReleaseInfo } from "../../tasks/gitops/tree.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import type { Source } from "./source.ts";
 
@@ -40,20 +38,10 @@ export function substitutedUnitSources(tree: FluxTree): Source[] {
     });
 }
 
-/** Cluster folders Flux can start from: gitops/clusters/<name>, as ./gitops/clusters/<name>. */
-function clusterPaths(root: string): string[] {
-  const dir = join(root, "gitops", "clusters");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "kustomization.yaml")))
-    .map((entry) => `./gitops/clusters/${entry.name}`)
-    .sort();
-}
-
 /** One source per substituted Kustomization and per HelmRelease of our charts reached from any cluster folder (one reached twice is checked once). */
 export async function gitopsReleaseSources(root = repoRoot): Promise<Source[]> {
   const sources = new Map<string, Source>();
-  for (const clusterPath of clusterPaths(root)) {
+  for (const clusterPath of clusterFolders(root)) {
     let tree: FluxTree;
     try {
       tree = await renderFluxTree(root, clusterPath);

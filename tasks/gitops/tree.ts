@@ -5,7 +5,7 @@
 // Kustomization it contains to the folder it points at. The one reader of the
 // tree: the install tasks read tenants, releases and the wait order from here;
 // the checks, the validator and the audit in proving-ground/ read everything.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, normalize, relative } from "node:path";
 import { stringify } from "yaml";
@@ -102,6 +102,16 @@ export { record, text } from "../lib/values.ts";
 function refsOf(list: unknown, defaultNamespace: string): Ref[] {
   if (!Array.isArray(list)) return [];
   return list.map((item) => ({ name: String(record(item).name ?? ""), namespace: text(record(item).namespace) ?? defaultNamespace }));
+}
+
+/** Cluster folders Flux can start from: gitops/clusters/<name> holding a kustomization.yaml, as ./gitops/clusters/<name>. */
+export function clusterFolders(root: string): string[] {
+  const dir = join(root, "gitops", "clusters");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "kustomization.yaml")))
+    .map((entry) => `./gitops/clusters/${entry.name}`)
+    .sort();
 }
 
 /** The folder a Flux path points at, inside the checkout ("./gitops/x" → <root>/gitops/x). */
