@@ -62,4 +62,13 @@ describe("dependency graph", () => {
     const problems = await graphProblems(checkout.root);
     expect(problems).toContain("[render] Kustomization bhc/tenant (./gitops/tenants/bhc/workloads): folder ./gitops/tenants/bhc/workloads does not exist");
   });
+
+  it("reports a tenant onboarded without the label through which the install points its copy of the repository at the fork", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/tenant.yaml", "    korthweb/onboarding: tenant\n", "    korthweb/onboarding: none\n");
+    const problems = await graphProblems(checkout.root);
+    expect(problems).toContain(
+      "[graph] Kustomization flux-system/tenant-bhc: onboards tenant bhc without the label korthweb/onboarding: tenant, so make gitops-install cannot point the tenant's copy of the repository at your fork (keep tenants/base/tenant.yaml's labels)",
+    );
+  });
 });

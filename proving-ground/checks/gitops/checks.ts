@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { istioGatewayIdentity } from "../chart-identities.ts";
 import type { KubeObject } from "../../../tasks/lib/manifests.ts";
 import { pins } from "../../../tasks/lib/settings.ts";
+import { onboardingLabel } from "../../../tasks/gitops/flux.ts";
 import {
   bootstrap,
   nameOf,
@@ -121,6 +122,10 @@ export function checkGraph(tree: FluxTree): Problem[] {
     if (!tenant.unit) {
       add(`tenant ${tenant.name}`, `no Flux Kustomization in its namespaces ${tenant.namespaces.join(", ")}`);
       continue;
+    }
+    const onboarding = tenant.onboarding?.object;
+    if (onboarding && record(onboarding.metadata?.labels)[onboardingLabel.key] !== onboardingLabel.value) {
+      add(`Kustomization ${refId(tenant.onboarding!.ref)}`, `onboards tenant ${tenant.name} without the label ${onboardingLabel.key}: ${onboardingLabel.value}, so make gitops-install cannot point the tenant's copy of the repository at your fork (keep tenants/base/tenant.yaml's labels)`);
     }
     const closure = dependencyClosure(tree.units, refId(tenant.unit.ref));
     const missing = infrastructure.filter((id) => !closure.has(id));
