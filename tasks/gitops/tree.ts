@@ -1,10 +1,11 @@
 // The Flux tree as Flux would apply it, read from the checkout: start at the
 // cluster folder (what the entry Kustomization applies), build it with
-// `kubectl kustomize` (and the Kustomization's own spec.patches), fill in each Kustomization's postBuild variables as
-// kustomize-controller does (post-build.ts), and follow every Flux
-// Kustomization it contains to the folder it points at. The one reader of the
-// tree: the install tasks read tenants, releases and the wait order from here;
-// the checks, the validator and the audit in proving-ground/ read everything.
+// `kubectl kustomize` (plus the Kustomization's own spec.patches), fill in its
+// postBuild variables as kustomize-controller does (post-build.ts), and
+// follow every Flux Kustomization it contains to the folder it points at. The
+// one reader of the tree: the install tasks read tenants, releases and the
+// wait order from here; the checks, the validator and the audit in
+// proving-ground/ read everything.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, normalize, relative } from "node:path";
