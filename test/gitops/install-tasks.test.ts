@@ -110,13 +110,19 @@ describe("gitops-install --dry-run (no cluster)", () => {
     expect(output()).toContain("tenant xyz not in ./gitops/clusters/production (it has bhc, mhr)");
   });
 
-  it("lists the uninstall in reverse order: stop syncing, tenants, infrastructure, entry, Flux, data", async () => {
+  it("lists the uninstall in reverse order: stop syncing, tenants, their onboarding, infrastructure, entry, Flux, data", async () => {
     const code = await runTasks("gitops-uninstall", uninstallSteps, ["--dry-run"]);
     expect(code, output()).toBe(0);
     expectInOrder(output(), [
       "would run: kubectl patch kustomizations.kustomize.toolkit.fluxcd.io korthweb -n flux-system --type merge",
+      "would run: kubectl patch kustomizations.kustomize.toolkit.fluxcd.io tenant-bhc -n flux-system --type merge",
+      "would run: kubectl patch kustomizations.kustomize.toolkit.fluxcd.io tenant-mhr -n flux-system --type merge",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant -n bhc",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant -n mhr",
+      "would delete the objects flux-system/tenant-mhr applied (from its inventory), keeping tenant namespaces unless --purge",
+      "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant-mhr -n flux-system",
+      "would delete the objects flux-system/tenant-bhc applied (from its inventory), keeping tenant namespaces unless --purge",
+      "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant-bhc -n flux-system",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io infra-configs -n flux-system",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io infra-controllers -n flux-system",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io korthweb -n flux-system",
