@@ -58,6 +58,7 @@ function evaluate(expression: string, variables: ReadonlyMap<string, string>): s
   const match = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[=-])(.*))?$/s.exec(expression);
   if (!match) throw new SubstitutionError(`\${${expression}} uses syntax this offline substitution does not emulate (supported: \${var}, \${var:=default}, \${var:-default}); write $\${...} for a literal`);
   const [, name, operator, fallback] = match as unknown as [string, string, string | undefined, string | undefined];
+  if (fallback?.includes("${")) throw new SubstitutionError(`\${${expression}}: a variable inside a default is not emulated offline`);
   const value = variables.get(name);
   if (operator === undefined) {
     if (value === undefined) throw new SubstitutionError(`\${${name}} has no value (postBuild.substitute) and no default; for a literal \${${name}} write $\${${name}}`);

@@ -30,6 +30,7 @@ describe("Flux's substitution, emulated", () => {
     expect(() => substitute("${ORTHANC_DB_PASSWORD}", vars)).toThrow("${ORTHANC_DB_PASSWORD} has no value (postBuild.substitute) and no default; for a literal ${ORTHANC_DB_PASSWORD} write $${ORTHANC_DB_PASSWORD}");
     expect(() => substitute("${tenant/b/x}", vars)).toThrow("${tenant/b/x} uses syntax this offline substitution does not emulate");
     expect(() => substitute("${tenant", vars)).toThrow("unterminated ${");
+    expect(() => substitute("${domain:=${tenant}.test}", vars)).toThrow("a variable inside a default is not emulated offline");
   });
 
   it("reads substitute over substituteFrom, later sources over earlier, and refuses a Secret it cannot read offline", () => {
