@@ -4,6 +4,7 @@
 // needed), applied server-side, then waited for: CRDs established, the four
 // controllers rolled out.
 import { log, style } from "../lib/log.ts";
+import { repoRoot } from "../lib/paths.ts";
 import { waitForCrds, waitForRollout } from "../lib/kube-wait.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
@@ -11,7 +12,6 @@ import { skipsUpstream, skipUpstream, skipUpstreamFlag } from "../lib/upstream.t
 import { fluxControllers, fluxCrds, loadFluxManifest } from "./flux.ts";
 import { fluxSystemPath, lockdownFlags, lockedDownFlux, noRightsServiceAccount } from "./flux-lockdown.ts";
 import { clusterPathFrom, pathFlag } from "./options.ts";
-import { repoRoot } from "../lib/paths.ts";
 import { bootstrap } from "./tree.ts";
 
 export const task: Task = {

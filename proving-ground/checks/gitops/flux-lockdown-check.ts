@@ -2,8 +2,8 @@
 // over the stand-in for Flux's install.yaml (flux-install.stand-in.yaml,
 // shaped like the release's where the patches apply), gives each controller
 // its lockdown flags (tasks/gitops/flux-lockdown.ts); and the tree works under
-// the lockdown and keeps it meaningful: the platform's Kustomizations and HelmReleases name the
-// account they run as (one that has rights: without a name Flux falls back to
+// the lockdown and keeps it meaningful: the platform's Kustomizations and
+// HelmReleases name the account they run as (one that has rights: without a name Flux falls back to
 // an account with none), no Flux object refers to a source in another
 // namespace (Flux refuses it), nothing gives the fallback account rights, and
 // no kustomization under gitops/ pulls a remote base (kustomize-controller
