@@ -3,11 +3,12 @@
 // shaped like the release's where the patches apply), gives each controller
 // its lockdown flags (tasks/gitops/flux-lockdown.ts); and the tree works under
 // the lockdown and keeps it meaningful: the platform's Kustomizations and
-// HelmReleases name the account they run as (one that has rights: without a name Flux falls back to
-// an account with none), no Flux object refers to a source in another
-// namespace (Flux refuses it), nothing gives the fallback account rights, and
-// no kustomization under gitops/ pulls a remote base (kustomize-controller
-// refuses them). Tenants' accounts are checkLockdown's (checks.ts).
+// HelmReleases name the account they run as (one that has rights: without a
+// name Flux falls back to an account with none), no Flux object refers to a
+// source in another namespace (Flux refuses it), nothing gives the fallback
+// account rights, and no kustomization under gitops/ pulls a remote base
+// (kustomize-controller refuses them). Tenants' accounts are checkLockdown's
+// (checks.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
