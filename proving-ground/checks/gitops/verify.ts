@@ -12,9 +12,10 @@ import { substitutedUnitSources } from "../../validate/gitops-releases.ts";
 import { kustomizeSources } from "../../validate/sources.ts";
 import { validateObjects, validateSources } from "../../validate/validate.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, type Problem, type TenantRender } from "./checks.ts";
-import { checkFluxLockdown, checkFluxSystem, checkNoRemoteBases } from "./flux-lockdown-check.ts";
+import { checkFluxLockdown, checkFluxSystem, checkNoRemoteBases, fluxInstallStandIn } from "./flux-lockdown-check.ts";
 import { checkMesh } from "./mesh-check.ts";
 import { renderTenantReleases } from "./release-render.ts";
+import { fluxSystemPath } from "../../../tasks/gitops/flux-lockdown.ts";
 import { defaultClusterPath, renderFluxTree, type FluxTree } from "../../../tasks/gitops/tree.ts";
 
 export interface Verification {
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
   const result = await verifyCheckout(repoRoot, clusterPath);
   for (const tenant of result.tree.tenants) log.info(`tenant ${style.bold(tenant.name)}: namespaces ${tenant.namespaces.join(", ")}; ${tenant.releases.length} releases`);
   for (const unit of result.tree.units) log.info(`Kustomization ${unit.ref.namespace}/${unit.ref.name} → ${unit.path}: ${unit.objects.length} objects`);
+  log.info(`Flux itself: ${fluxSystemPath(clusterPath)} built over a stand-in for Flux's install.yaml (${relative(repoRoot, fluxInstallStandIn)}), its lockdown flags checked`);
   for (const problem of result.problems) process.stdout.write(`${formatProblem(problem)}\n`);
   for (const finding of result.findings) process.stdout.write(`${formatFinding(finding)}\n`);
   const count = result.problems.length + result.findings.length;
