@@ -2,6 +2,7 @@
 // and get findings back. Used by `make validate`, by `make audit` and by tests.
 import { describeObject, ManifestParseError, parseManifests, type SourcedObject } from "../lib/manifests.ts";
 import { allowedWithoutSchema, removedApis } from "./apis.ts";
+import { unpinnedImages, type DigestWarning } from "./digests.ts";
 import type { Finding } from "./finding.ts";
 import { checkPolicy } from "./policy.ts";
 import { loadRegistry, lookupModel } from "./registry.ts";
@@ -60,6 +61,8 @@ export interface SourceResult {
   source: Source;
   objects: number;
   findings: Finding[];
+  /** Not failures: images pinned by tag only (digests.ts). */
+  warnings: DigestWarning[];
 }
 
 export async function validateSources(sources: readonly Source[], concurrency = 4): Promise<SourceResult[]> {
@@ -71,11 +74,11 @@ export async function validateSources(sources: readonly Source[], concurrency = 
       const source = sources[index]!;
       try {
         const objects = await source.load();
-        results[index] = { source, objects: objects.length, findings: await validateObjects(objects, { committed: source.committed }) };
+        results[index] = { source, objects: objects.length, findings: await validateObjects(objects, { committed: source.committed }), warnings: unpinnedImages(objects) };
       } catch (error) {
         const rule = error instanceof ManifestParseError ? "parse" : "render";
         const message = (error as Error).message;
-        results[index] = { source, objects: 0, findings: [{ file: source.label, object: "-", path: "-", rule, message }] };
+        results[index] = { source, objects: 0, findings: [{ file: source.label, object: "-", path: "-", rule, message }], warnings: [] };
       }
     }
   };
