@@ -75,6 +75,20 @@ bench: setup ## C-STORE throughput and latency through the TLS terminator and di
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
 	$(NODE) tasks/local/01-packages.ts
 
+# --- backups (issue 18; docs/backup.md). Local stack by default; ARGS="--target kube" for the release in the kube context.
+
+.PHONY: backup
+backup: setup ## back up the Orthanc database now (pg_dump, large objects included), wait, print where and how big (DRY_RUN=1: plan only)
+	$(NODE) tasks/backup/backup.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+
+.PHONY: restore
+restore: setup ## restore FROM=<dump>: new database, stop Orthanc, switch (old one kept), start, verify; CONFIRM=1 replaces data (DRY_RUN=1: plan only)
+	$(NODE) tasks/backup/restore.ts --from "$(FROM)" $(if $(filter 1 yes true,$(CONFIRM)),--yes-replace) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+
+.PHONY: backup-bench
+backup-bench: setup local-packages ## backup and restore of ~1 GB of DICOM on a scratch local stack: figures printed (SIZE_MB=1024), not asserted
+	$(NODE) proving-ground/backup/bench.ts $(if $(SIZE_MB),--size-mb $(SIZE_MB)) $(ARGS)
+
 # --- manual approach (issue 5; docs/manual.md). ARGS passes flags, e.g. ARGS="--timeout 900"; ISTIO_INSTALLER=istioctl installs Istio with istioctl.
 
 .PHONY: manual-install

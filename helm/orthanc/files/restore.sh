@@ -24,6 +24,20 @@ case "${1:-}" in
     [ -r "$dump" ] || { echo "restore: cannot read $dump" >&2; exit 2; }
     pg_restore --list "$dump" > /dev/null || { echo "restore: $dump is not a pg_dump custom-format archive" >&2; exit 2; }
     expected_blobs="$(pg_restore --list "$dump" | grep -c -E ' BLOB [0-9]+ ' || true)"
+    # The data in use is replaced only when asked (it is kept either way, renamed).
+    resources=0
+    exists="$(psql_on postgres -v db="$target" <<'SQL'
+SELECT count(*) FROM pg_database WHERE datname = :'db';
+SQL
+)"
+    if [ "$exists" = 1 ]; then
+      resources="$(psql_on "$target" -c "SELECT CASE WHEN to_regclass('public.resources') IS NULL THEN 0 ELSE (SELECT count(*) FROM public.resources) END")"
+    fi
+    echo "KORTHWEB_RESTORE_CURRENT database=$target resources=$resources"
+    if [ "$resources" -gt 0 ] && [ "${RESTORE_REPLACE:-}" != "yes" ]; then
+      echo "restore: database $target holds $resources Orthanc resources; restoring replaces them (they are kept as ${target}_before_<time>). Confirm with RESTORE_REPLACE=yes (make restore CONFIRM=1)" >&2
+      exit 3
+    fi
     echo "restore: creating database $new owned by $owner"
     psql_on postgres -v db="$new" -v owner="$owner" <<'SQL'
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') \gexec
