@@ -28,6 +28,11 @@ function whereToPin(image: string): string {
 export function unpinnedImages(objects: readonly SourcedObject[]): DigestWarning[] {
   const warnings: DigestWarning[] = [];
   for (const { object, source } of objects) {
+    // A CloudNativePG Cluster names its PostgreSQL image itself.
+    const imageName = object.kind === "Cluster" ? get(object, "spec", "imageName") : undefined;
+    if (typeof imageName === "string" && !imageName.includes("@sha256:")) {
+      warnings.push({ file: source, object: describeObject(object), path: "spec.imageName", message: `image ${imageName} is pinned by tag only; set imageName in helm/orthanc-db-cnpg's values to <image>@sha256:<digest>: ${howToFind(imageName)}` });
+    }
     const specPath = podSpecPaths[typeof object.kind === "string" ? object.kind : ""];
     if (!specPath) continue;
     const spec = asObject(get(object, ...specPath));

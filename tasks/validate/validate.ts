@@ -2,6 +2,7 @@
 // and get findings back. Used by `make validate`, by `make audit` and by tests.
 import { describeObject, ManifestParseError, parseManifests, type SourcedObject } from "../lib/manifests.ts";
 import { allowedWithoutSchema, removedApis } from "./apis.ts";
+import { crdModels, crdModuleApis } from "./crd-models.ts";
 import { unpinnedImages, type DigestWarning } from "./digests.ts";
 import type { Finding } from "./finding.ts";
 import { checkPolicy } from "./policy.ts";
@@ -32,7 +33,8 @@ export async function validateObjects(objects: readonly SourcedObject[], options
       add({ path: "apiVersion", rule: "removed-api", message: `${apiVersion} is removed or deprecated; use ${replacement}` });
       continue;
     }
-    const model = lookupModel(registry, apiVersion, kind);
+    // CloudNativePG and its backup plugin: schemas from their CRDs (crd-models.ts), loaded only when needed.
+    const model = crdModuleApis[apiVersion] ? (await crdModels()).find((m) => m.apiVersion === apiVersion && m.kind === kind) : lookupModel(registry, apiVersion, kind);
     if (model) {
       for (const error of validateStrict(model, object).errors) add(error);
     } else if (!allowedWithoutSchema[`${apiVersion} ${kind}`]) {
