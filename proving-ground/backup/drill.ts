@@ -19,11 +19,11 @@ import type { ScratchStack } from "../../tasks/local/scratch-stack.ts";
 /** How many instances of which pixel size (bytes) to store. */
 export type SizeMix = readonly { count: number; pixelBytes: number }[];
 
-/** A few hundred instances from 1 KB to 2 MB (~60 MB): the drill of make test. */
+/** A few hundred instances from 1 KB to 2 MB (~60 MB): the drill of make test (each count a multiple of 4 senders × its batch: stored exactly). */
 export const drillMix: SizeMix = [
   { count: 120, pixelBytes: 1024 },
-  { count: 100, pixelBytes: 32 * 1024 },
-  { count: 60, pixelBytes: 256 * 1024 },
+  { count: 96, pixelBytes: 32 * 1024 },
+  { count: 64, pixelBytes: 256 * 1024 },
   { count: 20, pixelBytes: 2 * 1024 * 1024 },
 ];
 
@@ -51,12 +51,17 @@ export async function storeMix(stack: ScratchStack, mix: SizeMix, runId: string)
   const target = stack.target();
   const records: SentInstance[] = [];
   for (const [index, part] of mix.entries()) {
+    // Associations of at most ~32 MB or 10 instances, as a modality sends a series: 4 senders, several each.
     const senders = Math.min(4, part.count);
-    const batch = Math.ceil(part.count / senders);
+    const perSender = Math.ceil(part.count / senders);
+    const batchLimit = Math.max(1, Math.min(10, Math.floor((32 * 1024 * 1024) / part.pixelBytes)));
+    const associations = Math.ceil(perSender / batchLimit);
+    const batch = Math.ceil(perSender / associations);
     const ingest = new Ingest({ endpoint: dicomEndpoint(target, "KORTHWEB-DRILL"), calledAet: target.calledAet, senders, batch, pixelBytes: part.pixelBytes, runId: `${runId}-${index}`, timeoutMs: 300_000 });
-    await ingest.run(1);
+    await ingest.run(associations);
     const counts = tally(ingest.records);
-    if (counts.acknowledged !== counts.sent) throw new Error(`storing ${part.count} × ${part.pixelBytes} B: ${JSON.stringify(counts)}`);
+    const cause = ingest.records.find((record) => record.fate !== "acknowledged")?.cause;
+    if (counts.acknowledged !== counts.sent) throw new Error(`storing ${part.count} × ${part.pixelBytes} B: ${JSON.stringify(counts)}${cause ? `; first failure: ${cause}` : ""}`);
     records.push(...ingest.records);
   }
   return records;

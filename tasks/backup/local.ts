@@ -71,6 +71,9 @@ export async function currentResources(context: LocalContext): Promise<number> {
   return Number(await psqlValue(context, context.database, "SELECT CASE WHEN to_regclass('public.resources') IS NULL THEN 0 ELSE (SELECT count(*) FROM public.resources) END;"));
 }
 
+/** Sizes in 16 MiB steps for progress lines: a log (not a terminal) gets a line per change, not one a second. */
+const coarse = (bytes: number): number => Math.floor(bytes / (16 * 1024 * 1024)) * 16 * 1024 * 1024;
+
 /** Updates a progress line every second while `work` runs. */
 async function withProgress<T>(label: string, status: () => Promise<string> | string, work: Promise<T>): Promise<T> {
   const line = progress(label);
@@ -112,7 +115,7 @@ export async function localBackup(settings: LocalSettings, options: LocalBackupO
   chownSync(dir, postgres.uid, postgres.gid);
   const partialSize = () => {
     const partial = readdirSync(dir).find((name) => name.endsWith(".partial"));
-    return partial ? `${formatBytes(statSync(join(dir, partial)).size)} written` : "starting";
+    return partial ? `${formatBytes(coarse(statSync(join(dir, partial)).size))} written` : "starting";
   };
   const env = { ...libpqEnv(context), PGDATABASE: context.database, BACKUP_DIR: dir, BACKUP_KEEP: String(keep) };
   const result = await withProgress(`pg_dump of "${context.database}" to ${displayPath(dir)}`, partialSize, runScript(scripts.backup, [], env));
@@ -171,7 +174,7 @@ export async function localRestore(settings: LocalSettings, file: string, option
   try {
     const env = { ...libpqEnv(context), RESTORE_DATABASE: context.database, RESTORE_OWNER: context.owner, RESTORE_REPLACE: options.replace ? "yes" : "" };
     const loadStarted = performance.now();
-    const size = async () => `${formatBytes(Number((await psqlValue(context, "postgres", `SELECT coalesce(pg_database_size(oid), 0) FROM pg_database WHERE datname = '${newDatabase}';`)) || 0))} loaded`;
+    const size = async () => `${formatBytes(coarse(Number((await psqlValue(context, "postgres", `SELECT coalesce(pg_database_size(oid), 0) FROM pg_database WHERE datname = '${newDatabase}';`)) || 0)))} loaded`;
     const loaded = await withProgress(`pg_restore of ${basename(dump)} into "${newDatabase}"`, size, runScript(scripts.restore, ["load", staged ?? dump, newDatabase], env));
     if (loaded.exitCode === 3) throw failed("the restore", loaded, "confirm with --yes-replace (make restore … CONFIRM=1)");
     if (loaded.exitCode !== 0) throw failed("loading the dump", loaded, `the data in use is untouched; drop "${newDatabase}" once you have looked at it`);
