@@ -33,11 +33,11 @@ test: setup setup-go-tools cluster-build local-packages ## run the whole test su
 
 .PHONY: audit
 audit: setup ## security audit: rendered approaches, repository scan, live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
-	$(NODE) tasks/audit/cli.ts $(ARGS)
+	$(NODE) proving-ground/audit/cli.ts $(ARGS)
 
 .PHONY: validate
 validate: setup ## render every approach and check every object (schemas, policy); no cluster needed
-	$(NODE) tasks/validate/cli.ts
+	$(NODE) proving-ground/validate/cli.ts
 
 # --- helm approach (issue 3; docs/helm.md). ARGS passes flags, e.g. ARGS="--domain pacs.example"; VALUES=my.yaml adds values for helm/orthanc.
 
@@ -57,11 +57,11 @@ helm-template: setup ## print what helm/orthanc renders with its defaults (VALUE
 
 .PHONY: demo
 demo: setup ## the chart's Orthanc config in Debian Orthanc + PostgreSQL behind haproxy TLS (443, 11112), then smoke
-	$(NODE) tasks/local/demo.ts $(ARGS)
+	$(NODE) proving-ground/local/demo.ts $(ARGS)
 
 .PHONY: demo-down
 demo-down: setup ## stop the local stack; data kept unless DELETE_DATA=1
-	$(NODE) tasks/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
+	$(NODE) proving-ground/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
 
 .PHONY: smoke
 smoke: setup ## end-to-end checks: TLS, HTTPS REST, DICOM-TLS C-ECHO/C-STORE, round trip (local stack, kube, or --host)
@@ -73,17 +73,25 @@ bench: setup ## C-STORE throughput and latency through the TLS terminator and di
 
 .PHONY: local-packages
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
-	$(NODE) tasks/local/01-packages.ts
+	$(NODE) proving-ground/local/01-packages.ts
 
-# --- backups (issue 18; docs/backup.md). Local stack by default; ARGS="--target kube" for the release in the kube context.
+# --- backups (issue 18; docs/backup.md). The local stack of make demo by default; TARGET=kube: the release in the kube context. ARGS passes flags.
 
 .PHONY: backup
-backup: setup ## back up the Orthanc database now (pg_dump, large objects included), wait, print where and how big (DRY_RUN=1: plan only)
+backup: setup ## back up the Orthanc database now (pg_dump, large objects included), wait, print where and how big (TARGET=kube; DRY_RUN=1: plan only)
+ifeq ($(TARGET),kube)
 	$(NODE) tasks/backup/backup.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+else
+	$(NODE) proving-ground/local/backup-cli.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+endif
 
 .PHONY: restore
-restore: setup ## restore FROM=<dump>: new database, stop Orthanc, switch (old one kept), start, verify; CONFIRM=1 replaces data (DRY_RUN=1: plan only)
+restore: setup ## restore FROM=<dump>: new database, stop Orthanc, switch (old one kept), start, verify; CONFIRM=1 replaces data (TARGET=kube; DRY_RUN=1)
+ifeq ($(TARGET),kube)
 	$(NODE) tasks/backup/restore.ts --from "$(FROM)" $(if $(filter 1 yes true,$(CONFIRM)),--yes-replace) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+else
+	$(NODE) proving-ground/local/restore-cli.ts --from "$(FROM)" $(if $(filter 1 yes true,$(CONFIRM)),--yes-replace) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+endif
 
 .PHONY: backup-bench
 backup-bench: setup local-packages ## backup and restore of ~1 GB of DICOM on a scratch local stack: figures printed (SIZE_MB=1024), not asserted
@@ -123,18 +131,18 @@ gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants'
 
 .PHONY: gitops-check
 gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, mesh policies (exact flows), tenants' chart values validated
-	$(NODE) tasks/gitops/verify.ts $(ARGS)
+	$(NODE) proving-ground/checks/gitops/verify.ts $(ARGS)
 
 # --- simulated cluster (issue 8; docs/cluster.md): a real control plane with simulated nodes, for the install tasks in tests.
 
 .PHONY: cluster-build
 cluster-build: setup ## build kube-apiserver/-controller-manager/-scheduler, etcd, kwok from the Go module proxy (cached outside the repo)
-	$(NODE) tasks/cluster/build.ts
+	$(NODE) proving-ground/cluster/build.ts
 
 .PHONY: cluster-up
 cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs; kubeconfig in .work/cluster/kubeconfig
-	$(NODE) tasks/cluster/up.ts $(ARGS)
+	$(NODE) proving-ground/cluster/up.ts $(ARGS)
 
 .PHONY: cluster-down
 cluster-down: setup ## stop the simulated cluster and delete its state (the built binaries stay cached)
-	$(NODE) tasks/cluster/down.ts $(ARGS)
+	$(NODE) proving-ground/cluster/down.ts $(ARGS)

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { describeError, exitCodeOf, TaskError } from "../../tasks/lib/errors.ts";
 import { log } from "../../tasks/lib/log.ts";
-import { ScratchStack } from "../../tasks/local/scratch-stack.ts";
+import { ScratchStack } from "../local/scratch-stack.ts";
 import { benchMix, figuresLine, runDrill } from "./drill.ts";
 
 const usage = `usage: node proving-ground/backup/bench.ts [--size-mb N]

@@ -10,11 +10,11 @@ import { statSync } from "node:fs";
 import { dicomEndpoint } from "../../smoke/checks.ts";
 import { Ingest, tally, type SentInstance } from "../../smoke/ingest.ts";
 import { RestClient } from "../../smoke/rest.ts";
-import { localBackup, localRestore } from "../../tasks/backup/local.ts";
+import { localBackup, localRestore } from "../local/backup.ts";
 import type { BackupResult, RestoreResult } from "../../tasks/backup/scripts.ts";
 import { TaskError } from "../../tasks/lib/errors.ts";
 import { log } from "../../tasks/lib/log.ts";
-import type { ScratchStack } from "../../tasks/local/scratch-stack.ts";
+import type { ScratchStack } from "../local/scratch-stack.ts";
 
 /** How many instances of which pixel size (bytes) to store. */
 export type SizeMix = readonly { count: number; pixelBytes: number }[];

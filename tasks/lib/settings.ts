@@ -36,12 +36,12 @@ export const pins = {
       stamp: "1.31-dev+eed52ebb66ad",
       ldflags: "-X istio.io/istio/pkg/version.buildVersion=1.31-dev+eed52ebb66ad -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean",
     },
-    /** kwok (the controller that simulates nodes and pods) and kwokctl for the simulated cluster (tasks/cluster); v0.8.0 is the newest on the module proxy. */
+    /** kwok (the controller that simulates nodes and pods) and kwokctl for the simulated cluster (proving-ground/cluster); v0.8.0 is the newest on the module proxy. */
     kwok: { package: "sigs.k8s.io/kwok/cmd/kwok", version: "v0.8.0", stamp: "v0.8.0", ldflags: "" },
     kwokctl: { package: "sigs.k8s.io/kwok/cmd/kwokctl", version: "v0.8.0", stamp: "v0.8.0", ldflags: "" },
   },
   /**
-   * The simulated cluster of the test tier (tasks/cluster, docs/cluster.md), built from the Go module proxy.
+   * The simulated cluster of the test tier (proving-ground/cluster, docs/cluster.md), built from the Go module proxy.
    * kubernetes: k8s.io/kubernetes v1.35.4 (the proxy has 1.34.0–4, 1.35.4, 1.36.1/3; 1.35 matches the pinned kubectl),
    * its staging modules replaced by k8s.io/<module> v0.35.4. etcd: 3.6 is the line Kubernetes 1.34+ supports
    * (1.35.4's go.mod uses the v3.6.5 client); v3.6.16 is the newest 3.6 on the proxy.

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { scanFile, scanHistory, scanRepository } from "../../tasks/audit/repo-scan.ts";
+import { scanFile, scanHistory, scanRepository } from "../../proving-ground/audit/repo-scan.ts";
 
 // Built at run time so that no secret-looking text sits in this file.
 const pemKey = ["-----BEGIN", "PRIVATE KEY-----\nMIIfake\n-----END", "PRIVATE KEY-----"].join(" ");

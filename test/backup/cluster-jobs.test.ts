@@ -7,11 +7,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { backupTask } from "../../tasks/backup/backup.ts";
 import { backupJob, clusterBackup, restoreJob } from "../../tasks/backup/cluster.ts";
 import { restoreTask } from "../../tasks/backup/restore.ts";
+import { localBackupTask } from "../../proving-ground/local/backup-cli.ts";
+import { localRestoreTask } from "../../proving-ground/local/restore-cli.ts";
 import { Kube } from "../../tasks/lib/kube.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { networkFlows, type Pod } from "../../tasks/lib/network-policy.ts";
+import { networkFlows, type Pod } from "../../proving-ground/checks/network-policy.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
-import { validateObjects } from "../../tasks/validate/validate.ts";
+import { validateObjects } from "../../proving-ground/validate/validate.ts";
 import { as, find, ofKind, render } from "../helpers/chart.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { startFakeCluster } from "../helpers/fake-cluster.ts";
@@ -67,13 +69,13 @@ describe("Jobs made from the chart's backup CronJob", () => {
 describe("make backup / make restore: plans and input errors (no cluster touched)", () => {
   const output = () => lines.join("\n");
 
-  it("backup --target kube --dry-run: the Job it would create from the CronJob", async () => {
-    expect(await runTasks("backup", [backupTask], ["--target", "kube", "--dry-run"])).toBe(0);
+  it("backup (cluster) --dry-run: the Job it would create from the CronJob", async () => {
+    expect(await runTasks("backup", [backupTask], ["--dry-run"])).toBe(0);
     expect(output()).toMatch(/would create Job orthanc\/orthanc-backup-\d{8}-\d{6} from CronJob orthanc-backup/);
   });
 
-  it("restore --target kube --dry-run: load while serving, stop, switch keeping the old database, start, verify", async () => {
-    expect(await runTasks("restore", [restoreTask], ["--target", "kube", "--from", "orthanc-20261207T021700Z.dump", "--dry-run"])).toBe(0);
+  it("restore (cluster) --dry-run: load while serving, stop, switch keeping the old database, start, verify", async () => {
+    expect(await runTasks("restore", [restoreTask], ["--from", "orthanc-20261207T021700Z.dump", "--dry-run"])).toBe(0);
     const text = output();
     expect(text).toContain("restore.sh load /backups/orthanc-20261207T021700Z.dump orthanc_restore_");
     expect(text).toContain("refuses a database holding data");
@@ -83,21 +85,23 @@ describe("make backup / make restore: plans and input errors (no cluster touched
   });
 
   it.each([
-    [["--target", "kube"], "FROM is required"],
-    [["--target", "kube", "--from", "/etc/passwd", "--dry-run"], 'FROM: "/etc/passwd" is not a dump name on the backup volume'],
-    [["--target", "cloud", "--from", "x"], 'invalid --target "cloud"'],
+    [[], "FROM is required"],
+    [["--from", "/etc/passwd", "--dry-run"], 'FROM: "/etc/passwd" is not a dump name on the backup volume'],
+    [["--from", "x", "--target", "kube"], "Unknown option '--target'"],
   ])("restore %j → exit 2: %s", async (args, message) => {
     expect(await runTasks("restore", [restoreTask], args)).toBe(2);
     expect(output()).toContain(message);
   });
 
-  it("backup --keep 0 → exit 2", async () => {
-    expect(await runTasks("backup", [backupTask], ["--keep", "0"])).toBe(2);
+  it("local backup --keep 0 → exit 2 before anything runs", async () => {
+    expect(await runTasks("backup", [localBackupTask], ["--keep", "0"])).toBe(2);
     expect(output()).toContain('invalid --keep "0"');
+    expect(await runTasks("restore", [localRestoreTask], [])).toBe(2);
+    expect(output()).toContain("FROM is required");
   });
 });
 
-describe("backup --target kube against the stand-in API server", () => {
+describe("backup (cluster) against the stand-in API server", () => {
   const saved = process.env.KUBECONFIG;
   afterEach(() => {
     process.env.KUBECONFIG = saved;

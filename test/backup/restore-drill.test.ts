@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drillMix, figuresLine, runDrill, type DrillFigures } from "../../proving-ground/backup/drill.ts";
-import { ScratchStack } from "../../tasks/local/scratch-stack.ts";
+import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const ports = { https: 26443, dicom: 26112, postgresql: 26432, orthancHttp: 26042, orthancDicom: 26242 };

@@ -4,7 +4,7 @@
 // the local stack relies on, and the knobs (HPA, PDB, NetworkPolicy).
 import { beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { scanText } from "../../tasks/validate/credentials.ts";
+import { scanText } from "../../proving-ground/validate/credentials.ts";
 import { as, find, ofKind, render, renderRaw } from "../helpers/chart.ts";
 
 const deployment = (objects: readonly KubeObject[]) => find(objects, "Deployment", "orthanc");

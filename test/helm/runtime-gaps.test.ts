@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { networkFlows, type Pod } from "../../tasks/lib/network-policy.ts";
+import { networkFlows, type Pod } from "../../proving-ground/checks/network-policy.ts";
 import { valuesFiles } from "../../tasks/helm/releases.ts";
 import { as, chartDir, find, ofKind, render, renderRaw } from "../helpers/chart.ts";
 

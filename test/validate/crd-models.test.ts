@@ -6,8 +6,8 @@ import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
 import { run } from "../../tasks/lib/exec.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
 import { requireToolPath } from "../../tasks/lib/tools.ts";
-import { formatFinding } from "../../tasks/validate/finding.ts";
-import { validateObjects } from "../../tasks/validate/validate.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
+import { validateObjects } from "../../proving-ground/validate/validate.ts";
 
 async function renderCnpg(values: string[] = []): Promise<KubeObject[]> {
   const { stdout } = await run(requireToolPath("helm"), ["template", "db", fromRoot("helm", "orthanc-db-cnpg"), "-n", "orthanc", ...values.flatMap((v) => ["--set", v])], { silent: true });

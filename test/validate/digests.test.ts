@@ -2,7 +2,7 @@
 // with where to set its digest; a digest silences it; OCI chart pins too.
 import { describe, expect, it } from "vitest";
 import type { SourcedObject } from "../../tasks/lib/manifests.ts";
-import { dedupeWarnings, unpinnedCharts, unpinnedImages } from "../../tasks/validate/digests.ts";
+import { dedupeWarnings, unpinnedCharts, unpinnedImages } from "../../proving-ground/validate/digests.ts";
 import { render } from "../helpers/chart.ts";
 
 const sourced = (objects: Record<string, unknown>[]): SourcedObject[] => objects.map((object, index) => ({ object: object as SourcedObject["object"], source: "test", index }));
