@@ -2,6 +2,8 @@
 // and get findings back. Used by `make validate`, by `make audit` and by tests.
 import { describeObject, ManifestParseError, parseManifests, type SourcedObject } from "../../tasks/lib/manifests.ts";
 import { allowedWithoutSchema, removedApis } from "../../tasks/lib/api-versions.ts";
+import { crdModels, crdModuleApis } from "./crd-models.ts";
+import { unpinnedImages, type DigestWarning } from "./digests.ts";
 import type { Finding } from "./finding.ts";
 import { checkPolicy } from "./policy.ts";
 import { loadRegistry, lookupModel } from "./registry.ts";
@@ -31,7 +33,8 @@ export async function validateObjects(objects: readonly SourcedObject[], options
       add({ path: "apiVersion", rule: "removed-api", message: `${apiVersion} is removed or deprecated; use ${replacement}` });
       continue;
     }
-    const model = lookupModel(registry, apiVersion, kind);
+    // CloudNativePG and its backup plugin: schemas from their CRDs (crd-models.ts), loaded only when needed.
+    const model = crdModuleApis[apiVersion] ? (await crdModels()).find((m) => m.apiVersion === apiVersion && m.kind === kind) : lookupModel(registry, apiVersion, kind);
     if (model) {
       for (const error of validateStrict(model, object).errors) add(error);
     } else if (!allowedWithoutSchema[`${apiVersion} ${kind}`]) {
@@ -60,6 +63,8 @@ export interface SourceResult {
   source: Source;
   objects: number;
   findings: Finding[];
+  /** Not failures: images pinned by tag only (digests.ts). */
+  warnings: DigestWarning[];
 }
 
 export async function validateSources(sources: readonly Source[], concurrency = 4): Promise<SourceResult[]> {
@@ -71,11 +76,11 @@ export async function validateSources(sources: readonly Source[], concurrency = 
       const source = sources[index]!;
       try {
         const objects = await source.load();
-        results[index] = { source, objects: objects.length, findings: await validateObjects(objects, { committed: source.committed }) };
+        results[index] = { source, objects: objects.length, findings: await validateObjects(objects, { committed: source.committed }), warnings: unpinnedImages(objects) };
       } catch (error) {
         const rule = error instanceof ManifestParseError ? "parse" : "render";
         const message = (error as Error).message;
-        results[index] = { source, objects: 0, findings: [{ file: source.label, object: "-", path: "-", rule, message }] };
+        results[index] = { source, objects: 0, findings: [{ file: source.label, object: "-", path: "-", rule, message }], warnings: [] };
       }
     }
   };

@@ -60,9 +60,9 @@ describe("helm/orthanc with default values (traefik)", () => {
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
     expect(pod.automountServiceAccountToken).toBe(false);
     const mounts = Object.fromEntries(c.volumeMounts.map((m: { mountPath: string; readOnly?: boolean }) => [m.mountPath, m.readOnly ?? false]));
-    expect(mounts).toEqual({ "/etc/orthanc": true, "/opt/korthweb": true, "/tmp": false, "/var/lib/orthanc/db": false });
+    expect(mounts).toEqual({ "/etc/orthanc": true, "/etc/hostid": true, "/opt/korthweb": true, "/tmp": false, "/var/lib/orthanc/db": false });
     const writable = pod.volumes.filter((v: { emptyDir?: unknown }) => v.emptyDir).map((v: { name: string }) => v.name);
-    expect(writable.sort()).toEqual(["storage", "tmp"]);
+    expect(writable.sort()).toEqual(["pod-identity", "storage", "tmp"]);
   });
 
   it("probes: readiness reads /changes?last (database), liveness /tools/now (no database), no credentials in the spec", () => {
@@ -116,7 +116,7 @@ describe("helm/orthanc with default values (traefik)", () => {
 
   it("no credential in any ConfigMap (the validator's credential scan finds nothing)", () => {
     const configMaps = ofKind(objects, "ConfigMap");
-    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual(["orthanc-ca", "orthanc-config", "orthanc-scripts"]);
+    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual(["orthanc-backup", "orthanc-ca", "orthanc-config", "orthanc-scripts"]);
     for (const configMap of configMaps) {
       for (const [key, value] of Object.entries(as<Record<string, string>>(configMap.data))) {
         expect(scanText(key, value), `${String(configMap.metadata?.name)}/${key}`).toEqual([]);
@@ -131,13 +131,13 @@ describe("helm/orthanc with default values (traefik)", () => {
     expect(scanText("orthanc.json", text).map((hit) => hit.path)).toContain("RegisteredUsers.admin");
   });
 
-  it("NetworkPolicy: in from traefik and monitoring only, out to PostgreSQL and DNS only", () => {
+  it("NetworkPolicy: in from traefik only, out to PostgreSQL and DNS only", () => {
     const spec = as(find(objects, "NetworkPolicy", "orthanc").spec);
     expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values).toEqual(["traefik"]);
     expect(spec.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([8042, 4242]);
-    expect(spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": "monitoring" });
-    expect(spec.ingress[1].ports).toEqual([{ port: 8042, protocol: "TCP" }]);
+    // Scrape access is opt-in: no monitoring namespace by default.
+    expect(spec.ingress).toHaveLength(1);
     expect(spec.egress).toHaveLength(2);
     expect(spec.egress[0].to[0].podSelector.matchLabels).toEqual({ "app.kubernetes.io/instance": "orthanc-db", "app.kubernetes.io/name": "postgresql" });
     expect(spec.egress[0].ports).toEqual([{ port: 5432, protocol: "TCP" }]);
@@ -278,7 +278,7 @@ describe("helm/orthanc values sets", () => {
     expect(policy.egress.at(-1)).toEqual({ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } } }], ports: [{ port: 15012, protocol: "TCP" }] });
     // Monitoring reaches Orthanc and its sidecar's metrics (Envoy stats 15090, merged 15020) for Kiali and Istio's dashboards.
     expect(policy.ingress[1]).toEqual({
-      from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+      from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
       ports: [{ port: 8042, protocol: "TCP" }, { port: 15090, protocol: "TCP" }, { port: 15020, protocol: "TCP" }],
     });
     // Only the monitoring namespace: the gateway's rule keeps the application ports alone.
