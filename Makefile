@@ -19,7 +19,7 @@ setup: ## install Node 22 (if needed), npm deps, pinned helm + kubectl into .too
 	@bash tasks/setup/setup.sh
 
 .PHONY: setup-go-tools
-setup-go-tools: setup ## build pinned Go CLIs (istioctl) into .tools/bin from the Go module proxy (cached)
+setup-go-tools: setup ## build pinned Go CLIs (istioctl, kwok, kubeconform, gitleaks, helm-unittest, helm-docs) into .tools/bin from the Go module proxy (cached)
 	@$(NODE) tasks/setup/go-tools.ts
 
 .PHONY: typecheck
@@ -32,11 +32,13 @@ test: setup setup-go-tools cluster-build local-packages ## run the whole test su
 	vitest run
 
 .PHONY: audit
-audit: setup ## security audit: rendered approaches, repository scan, live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
+audit: setup ## security audit: rendered approaches, repository scan (gitleaks), live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
+	@$(NODE) tasks/setup/go-tools.ts --only gitleaks
 	$(NODE) proving-ground/audit/cli.ts $(ARGS)
 
 .PHONY: validate
-validate: setup ## render every approach and check every object (schemas, policy); no cluster needed
+validate: setup ## render every approach and check every object (kubeconform -strict schemas, policy); no cluster needed
+	@$(NODE) tasks/setup/go-tools.ts --only kubeconform
 	$(NODE) proving-ground/validate/cli.ts
 
 # --- helm approach (issue 3; docs/helm.md). ARGS passes flags, e.g. ARGS="--domain pacs.example"; VALUES=my.yaml adds values for helm/orthanc.
@@ -48,6 +50,10 @@ helm-install: setup ## helm approach: Traefik, PostgreSQL and the orthanc chart,
 .PHONY: helm-uninstall
 helm-uninstall: setup ## remove the helm approach; the database volume and its Secrets stay unless PURGE=1
 	$(NODE) tasks/helm/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(ARGS)
+
+.PHONY: chart-docs
+chart-docs: setup-go-tools ## regenerate helm/orthanc/values.schema.json and README.md (helm-docs) from the annotated values.yaml
+	$(NODE) tasks/helm/chart-docs.ts
 
 .PHONY: helm-template
 helm-template: setup ## print what helm/orthanc renders with its defaults (VALUES=my.yaml to add yours)
@@ -135,6 +141,7 @@ gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants'
 
 .PHONY: gitops-check
 gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, mesh policies (exact flows), tenants' chart values validated
+	@$(NODE) tasks/setup/go-tools.ts --only kubeconform
 	$(NODE) proving-ground/checks/gitops/verify.ts $(ARGS)
 
 # --- simulated cluster (issue 8; docs/cluster.md): a real control plane with simulated nodes, for the install tasks in tests.

@@ -1,14 +1,20 @@
-// Scans every file tracked by Git for secret material: private keys, known
-// token formats, URLs with passwords, and credential-named keys holding
-// literal values in YAML/JSON; and every line ever added in the history, for
-// the text patterns (a key deleted later is still in every clone). Deliberately
-// bad test fixtures are allowed by an explicit list, each entry with its reason.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+// Scans the repository for secret material. gitleaks does the text: every file
+// Git tracks (or would track: untracked, not ignored) and every line of the
+// history (a key deleted later is still in every clone), with its own rules
+// plus ours in .gitleaks.toml (PEM keys, token formats, URLs with passwords).
+// Our own code adds what gitleaks does not read: YAML and JSON files parsed,
+// credential-named keys holding literal values (Orthanc's RegisteredUsers
+// too) and committed Secrets with data — the validator's credential rule
+// (proving-ground/validate/credentials.ts). The allow-list is .gitleaks.toml's,
+// each entry with its reason; reviewed history findings are in .gitleaksignore.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { run } from "../../tasks/lib/exec.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { scanJson } from "../validate/credentials.ts";
+import { allowedPathPatterns, runGitleaks, type GitleaksFinding } from "./gitleaks.ts";
 
 export interface RepoHit {
   file: string;
@@ -16,24 +22,7 @@ export interface RepoHit {
   reason: string;
 }
 
-/** Paths (prefix match) allowed to hold fake secrets, and why. */
-export const allowedSecretFiles: Record<string, string> = {
-  "test/fixtures/validate/bad/": "known-bad fixtures that prove the validator catches credentials; the values are fake",
-};
-
-/** History hits (`file@commit`) reviewed and found harmless: history cannot be rewritten once landed. */
-export const allowedHistoryHits: Record<string, string> = {
-  "test/gitops/install-tasks.test.ts@58d9de88": "a made-up me:secret URL that a test feeds to --url to prove it is refused; now assembled at run time",
-};
-
-const textPatterns: { pattern: RegExp; reason: string }[] = [
-  { pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, reason: "PEM private key" },
-  { pattern: /\bAKIA[0-9A-Z]{16}\b/, reason: "AWS access key id" },
-  { pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/, reason: "GitHub token" },
-  { pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/, reason: "Slack token" },
-  { pattern: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/, reason: "JSON Web Token" },
-  { pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"`$<>{}]+:[^\s/@'"`$<>{}]{3,}@[\w.-]+/i, reason: "URL with a password (user:password@host)" },
-];
+const reasonOf = (finding: GitleaksFinding) => `${finding.Description} (gitleaks rule ${finding.RuleID})`;
 
 const structured = /\.(ya?ml|json)$/;
 
@@ -42,12 +31,9 @@ function lineOf(text: string, needle: string): number {
   return index < 0 ? 1 : text.slice(0, index).split("\n").length;
 }
 
-/** Scan one file's text; `name` is its path relative to the repository. */
+/** Our structured scan of one file (YAML/JSON); `name` is its path relative to the repository. */
 export function scanFile(name: string, text: string): RepoHit[] {
   const hits: RepoHit[] = [];
-  text.split("\n").forEach((content, i) => {
-    for (const { pattern, reason } of textPatterns) if (pattern.test(content)) hits.push({ file: name, line: i + 1, reason });
-  });
   if (structured.test(name)) {
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length) continue;
@@ -70,50 +56,60 @@ export function scanFile(name: string, text: string): RepoHit[] {
   return hits;
 }
 
-export const isAllowed = (file: string) => Object.keys(allowedSecretFiles).some((prefix) => file.startsWith(prefix));
-
-/** Files neither scan reads: the allow-listed fixtures, and the lockfile (integrity hashes look like tokens). */
-const isSkipped = (file: string) => isAllowed(file) || file === "package-lock.json";
-
-/** Every tracked file (and untracked, not ignored) of the repository, except the allow-listed ones. */
-export async function scanRepository(root = repoRoot): Promise<RepoHit[]> {
-  const { stdout } = await run("git", ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { silent: true });
-  const hits: RepoHit[] = [];
-  for (const file of stdout.split("\0").filter(Boolean)) {
-    if (isSkipped(file)) continue;
-    let text: string;
-    try {
-      text = readFileSync(join(root, file), "utf8");
-    } catch {
-      continue; // deleted in the work tree
-    }
-    if (text.includes("\0")) continue; // binary
-    hits.push(...scanFile(file, text));
+/** One hit per file and line: gitleaks and our scan may both see a line (a `token:` key in YAML). */
+function mergeByLine(hits: readonly RepoHit[]): RepoHit[] {
+  const merged = new Map<string, RepoHit>();
+  for (const hit of hits) {
+    const key = `${hit.file}:${hit.line}`;
+    const seen = merged.get(key);
+    merged.set(key, seen ? { ...seen, reason: `${seen.reason}; ${hit.reason}` } : hit);
   }
-  return hits;
+  return [...merged.values()];
+}
+
+export const isAllowed = (file: string, patterns = allowedPathPatterns()) => patterns.some((pattern) => pattern.test(file));
+
+/** The files Git tracks, and untracked ones it does not ignore. */
+async function repositoryFiles(root: string): Promise<string[]> {
+  const { stdout } = await run("git", ["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], { silent: true });
+  return stdout.split("\0").filter(Boolean);
 }
 
 /**
- * Every line added by any commit reachable from any ref, checked against the text patterns; a hit
- * names the commit (`file@commit`) and the line in that commit's version of the file.
+ * Every tracked file (and untracked, not ignored) of the repository: gitleaks over a copy of exactly
+ * those files (its `dir` mode would also read ignored folders such as node_modules), then our structured scan.
  */
-export async function scanHistory(root = repoRoot): Promise<RepoHit[]> {
-  const { stdout } = await run("git", ["-C", root, "log", "--all", "-p", "--no-color", "--no-ext-diff", "--unified=0", "--format=commit %H"], { silent: true });
-  const hits: RepoHit[] = [];
-  let commit = "";
-  let file = "";
-  let line = 0;
-  for (const text of stdout.split("\n")) {
-    if (text.startsWith("commit ")) commit = text.slice(7, 15);
-    else if (text.startsWith("+++ ")) file = text.startsWith("+++ b/") ? text.slice(6) : "";
-    else if (text.startsWith("@@")) line = Number(/\+(\d+)/.exec(text)?.[1] ?? 0);
-    else if (text.startsWith("+") && file) {
-      const where = `${file}@${commit}`;
-      if (!isSkipped(file) && !(where in allowedHistoryHits)) {
-        for (const { pattern, reason } of textPatterns) if (pattern.test(text.slice(1))) hits.push({ file: where, line, reason: `${reason} (added in commit ${commit})` });
+export async function scanRepository(root = repoRoot): Promise<RepoHit[]> {
+  const patterns = allowedPathPatterns();
+  const files: string[] = [];
+  const scratch = mkdtempSync(join(tmpdir(), "korthweb-repo-scan-"));
+  try {
+    for (const file of await repositoryFiles(root)) {
+      try {
+        mkdirSync(join(scratch, dirname(file)), { recursive: true });
+        copyFileSync(join(root, file), join(scratch, file));
+        files.push(file);
+      } catch {
+        // deleted in the work tree
       }
-      line++;
     }
+    const hits = (await runGitleaks("dir", scratch)).map((finding) => ({ file: finding.File.replace(/^\.\//, ""), line: finding.StartLine, reason: reasonOf(finding) }));
+    for (const file of files) {
+      if (!structured.test(file) || isAllowed(file, patterns)) continue;
+      const text = readFileSync(join(scratch, file), "utf8");
+      if (!text.includes("\0")) hits.push(...scanFile(file, text));
+    }
+    return mergeByLine(hits);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  return hits;
+}
+
+/** Every line added by any commit reachable from any ref: a hit names the commit (`file@commit`) and the line in that commit's version. */
+export async function scanHistory(root = repoRoot): Promise<RepoHit[]> {
+  const findings = await runGitleaks("git", root, ["--log-opts=--all"]);
+  return findings.map((finding) => {
+    const commit = finding.Commit.slice(0, 8);
+    return { file: `${finding.File}@${commit}`, line: finding.StartLine, reason: `${reasonOf(finding)} (added in commit ${commit})` };
+  });
 }

@@ -10,8 +10,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { allowedWithoutSchema, servedApis } from "../../tasks/lib/api-versions.ts";
-import { loadRegistry } from "../validate/registry.ts";
-import type { ModelClass } from "../validate/strict.ts";
+import { loadRegistry, type ModelClass } from "./model-registry.ts";
 import { SchemaProber, type AjvError, type JsonSchema, type ProbeReport, type Validator } from "./schema-probe.ts";
 
 /** Kinds that upstream defines as cluster-scoped (all others are namespaced). */

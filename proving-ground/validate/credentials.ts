@@ -12,10 +12,10 @@ export const secretName = /(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?
 /**
  * Names that only point at secrets: a file path, a Secret's name, which key of a
  * Secret to read, a checksum. Matched on the lowercased name without separators,
- * so DB_PASSWORD_FILE, secretName, existingSecret, userPasswordKey all match.
+ * so DB_PASSWORD_FILE, secretName, existingSecret, userPasswordKey, accessKeyKey all match.
  * Not "secretKey" or "apiKey": those hold the credential itself.
  */
-const referenceSuffixes = ["name", "ref", "file", "path", "dir", "passwordkey", "usernamekey", "tokenkey", "keys", "existingsecret"];
+const referenceSuffixes = ["name", "ref", "file", "path", "dir", "passwordkey", "usernamekey", "tokenkey", "keykey", "keys", "existingsecret"];
 const isReferenceName = (name: string): boolean => {
   const plain = name.toLowerCase().replace(/[^a-z0-9]/g, "");
   return plain.startsWith("checksum") || referenceSuffixes.some((suffix) => plain.endsWith(suffix));

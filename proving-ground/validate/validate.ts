@@ -2,13 +2,10 @@
 // and get findings back. Used by `make validate`, by `make audit` and by tests.
 import { describeObject, ManifestParseError, parseManifests, type SourcedObject } from "../../tasks/lib/manifests.ts";
 import { allowedWithoutSchema, removedApis } from "../../tasks/lib/api-versions.ts";
-import { crdModels, crdModuleApis } from "./crd-models.ts";
-import { unpinnedImages, type DigestWarning } from "./digests.ts";
-import type { Finding } from "./finding.ts";
+import type { Finding, Issue } from "./finding.ts";
+import { hasSchema, kubeconformIssues, schemaDir, type SchemaInput } from "./kubeconform.ts";
 import { checkPolicy } from "./policy.ts";
-import { loadRegistry, lookupModel } from "./registry.ts";
 import type { Source } from "./source.ts";
-import { validateStrict } from "./strict.ts";
 
 export interface ValidateOptions {
   /** Objects come from committed files (enables the "no Secret data in Git" rule). */
@@ -17,36 +14,49 @@ export interface ValidateOptions {
   policy?: boolean;
 }
 
-export async function validateObjects(objects: readonly SourcedObject[], options: ValidateOptions): Promise<Finding[]> {
-  const registry = await loadRegistry();
-  const findings: Finding[] = [];
-  for (const { object, source } of objects) {
-    const name = describeObject(object);
-    const add = (issue: Omit<Finding, "file" | "object">) => findings.push({ file: source, object: name, ...issue });
+/**
+ * Schema issues of each object (same order): apiVersion and kind present, not a removed API,
+ * a schema we have (or an allow-listed kind), then kubeconform -strict for all of them in one run.
+ */
+async function schemaIssues(objects: readonly SourcedObject[]): Promise<Issue[][]> {
+  const dir = await schemaDir();
+  const issues: Issue[][] = objects.map(() => []);
+  const toCheck: { index: number; input: SchemaInput }[] = [];
+  objects.forEach(({ object }, index) => {
     const { apiVersion, kind } = object;
+    const add = (issue: Issue) => issues[index]!.push(issue);
     if (typeof apiVersion !== "string" || typeof kind !== "string") {
       add({ path: typeof apiVersion !== "string" ? "apiVersion" : "kind", rule: "schema", message: "apiVersion and kind must be strings" });
-      continue;
+      return;
     }
     const replacement = removedApis[apiVersion];
-    if (replacement) {
-      add({ path: "apiVersion", rule: "removed-api", message: `${apiVersion} is removed or deprecated; use ${replacement}` });
-      continue;
-    }
-    // CloudNativePG and its backup plugin: schemas from their CRDs (crd-models.ts), loaded only when needed.
-    const model = crdModuleApis[apiVersion] ? (await crdModels()).find((m) => m.apiVersion === apiVersion && m.kind === kind) : lookupModel(registry, apiVersion, kind);
-    if (model) {
-      for (const error of validateStrict(model, object).errors) add(error);
-    } else if (!allowedWithoutSchema[`${apiVersion} ${kind}`]) {
+    if (replacement) add({ path: "apiVersion", rule: "removed-api", message: `${apiVersion} is removed or deprecated; use ${replacement}` });
+    else if (allowedWithoutSchema[`${apiVersion} ${kind}`]) return;
+    else if (!hasSchema(dir, apiVersion, kind)) {
       add({
         path: "apiVersion",
         rule: "no-schema",
         message: `no schema for ${apiVersion} ${kind}: not a served API we know; fix the apiVersion/kind, or add it to the allow-list in tasks/lib/api-versions.ts with a reason`,
       });
-    }
-    if (options.policy !== false) for (const issue of checkPolicy(object, { committed: options.committed })) add(issue);
-  }
+    } else toCheck.push({ index, input: { object: { ...object, apiVersion, kind } } });
+  });
+  const checked = await kubeconformIssues(toCheck.map((item) => item.input), dir);
+  toCheck.forEach((item, i) => issues[item.index]!.push(...checked[i]!));
+  return issues;
+}
+
+function findingsOf(objects: readonly SourcedObject[], schema: readonly Issue[][], options: ValidateOptions): Finding[] {
+  const findings: Finding[] = [];
+  objects.forEach(({ object, source }, index) => {
+    const name = describeObject(object);
+    const issues = [...schema[index]!, ...(options.policy !== false ? checkPolicy(object, { committed: options.committed }) : [])];
+    for (const issue of issues) findings.push({ file: source, object: name, ...issue });
+  });
   return findings;
+}
+
+export async function validateObjects(objects: readonly SourcedObject[], options: ValidateOptions): Promise<Finding[]> {
+  return findingsOf(objects, await schemaIssues(objects), options);
 }
 
 /** Validate YAML text as if it came from `source`. Parse errors become findings. */
@@ -63,29 +73,35 @@ export interface SourceResult {
   source: Source;
   objects: number;
   findings: Finding[];
-  /** Not failures: images pinned by tag only (digests.ts). */
-  warnings: DigestWarning[];
 }
 
+/** Renders the sources (`concurrency` at a time), then checks all their objects with one kubeconform run. */
 export async function validateSources(sources: readonly Source[], concurrency = 4): Promise<SourceResult[]> {
-  const results: SourceResult[] = new Array(sources.length);
+  const loaded: ({ objects: SourcedObject[] } | { error: Finding })[] = new Array(sources.length);
   let next = 0;
   const worker = async () => {
     while (next < sources.length) {
       const index = next++;
       const source = sources[index]!;
       try {
-        const objects = await source.load();
-        results[index] = { source, objects: objects.length, findings: await validateObjects(objects, { committed: source.committed }), warnings: unpinnedImages(objects) };
+        loaded[index] = { objects: await source.load() };
       } catch (error) {
         const rule = error instanceof ManifestParseError ? "parse" : "render";
-        const message = (error as Error).message;
-        results[index] = { source, objects: 0, findings: [{ file: source.label, object: "-", path: "-", rule, message }], warnings: [] };
+        loaded[index] = { error: { file: source.label, object: "-", path: "-", rule, message: (error as Error).message } };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, worker));
-  return results;
+  const all = loaded.flatMap((item) => ("objects" in item ? item.objects : []));
+  const schema = await schemaIssues(all);
+  let offset = 0;
+  return sources.map((source, index) => {
+    const item = loaded[index]!;
+    if ("error" in item) return { source, objects: 0, findings: [item.error] };
+    const own = schema.slice(offset, offset + item.objects.length);
+    offset += item.objects.length;
+    return { source, objects: item.objects.length, findings: findingsOf(item.objects, own, { committed: source.committed }) };
+  });
 }
 
 /** Identical findings reached through several sources (nested kustomizations) are reported once. */

@@ -39,6 +39,24 @@ export const pins = {
     /** kwok (the controller that simulates nodes and pods) and kwokctl for the simulated cluster (proving-ground/cluster); v0.8.0 is the newest on the module proxy. */
     kwok: { package: "sigs.k8s.io/kwok/cmd/kwok", version: "v0.8.0", stamp: "v0.8.0", ldflags: "" },
     kwokctl: { package: "sigs.k8s.io/kwok/cmd/kwokctl", version: "v0.8.0", stamp: "v0.8.0", ldflags: "" },
+    /** kubeconform: strict schema validation of every rendered object in `make validate` (proving-ground/validate/kubeconform.ts); newest on the proxy (2026-12). */
+    kubeconform: { package: "github.com/yannh/kubeconform/cmd/kubeconform", version: "v0.8.0", stamp: "v0.8.0", ldflags: "-X main.version=v0.8.0" },
+    /** gitleaks: the repository and history secret scan of `make audit` (proving-ground/audit/gitleaks.ts, allow-list in .gitleaks.toml). */
+    gitleaks: { package: "github.com/zricethezav/gitleaks/v8", version: "v8.30.1", stamp: "v8.30.1", ldflags: "-X github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1" },
+    /**
+     * helm-unittest, run as the helm plugin `unittest` (tasks/setup/helm-plugins.ts makes .tools/helm-plugins/unittest point at
+     * this binary). Its go.mod has a `replace` (vmware-labs/yaml-jsonpath => helm-unittest/yaml-jsonpath), which `go install pkg@v`
+     * refuses: `module` makes go-tools.ts build it inside a wrapper module that copies the replaces from the proxy's .mod file.
+     */
+    "helm-unittest": {
+      package: "github.com/helm-unittest/helm-unittest/cmd/helm-unittest",
+      module: "github.com/helm-unittest/helm-unittest",
+      version: "v1.1.2",
+      stamp: "v1.1.2",
+      ldflags: "-X github.com/helm-unittest/helm-unittest/internal/build.version=1.1.2",
+    },
+    /** helm-docs: generates helm/orthanc/README.md (the values reference) from the `# --` comments of values.yaml. */
+    "helm-docs": { package: "github.com/norwoodj/helm-docs/cmd/helm-docs", version: "v1.14.2", stamp: "v1.14.2", ldflags: "-X main.version=v1.14.2" },
   },
   /**
    * The simulated cluster of the test tier (proving-ground/cluster, docs/cluster.md), built from the Go module proxy.

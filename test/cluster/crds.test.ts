@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { crdList, generateCrds, kindSchema, pluralOf, schemalessKinds, type GeneratedCrds } from "../../proving-ground/cluster/crds.ts";
 import type { JsonSchema } from "../../proving-ground/cluster/schema-probe.ts";
 import { traefikCrds } from "../../tasks/helm/03-traefik.ts";
-import { loadRegistry, lookupModel } from "../../proving-ground/validate/registry.ts";
+import { loadRegistry, lookupModel } from "../../proving-ground/cluster/model-registry.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 
 async function model(apiVersion: string, kind: string) {

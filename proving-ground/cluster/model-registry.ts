@@ -1,7 +1,11 @@
-// Looks up the model class for an apiVersion/kind among the served APIs.
+// Looks up the kubernetes-models class for an apiVersion/kind among the served
+// APIs: crds.ts turns their validators into the CRDs of the simulated cluster,
+// whose schemas kubeconform also reads (proving-ground/validate/kube-schemas.ts).
 // kubernetes-models has no lookup by kind, so we build one from the exports.
 import { servedApis } from "../../tasks/lib/api-versions.ts";
-import type { ModelClass } from "./strict.ts";
+
+/** A kubernetes-models class: its validator is what proving-ground/cluster/crds.ts turns into CRD schemas. */
+export type ModelClass = { prototype: { validate(): void }; apiVersion: string; kind: string };
 
 export type Registry = Map<string, ModelClass>;
 
