@@ -40,7 +40,7 @@ export const servedApis: Record<string, string> = {
   "monitoring.coreos.com/v1alpha1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1",
 };
 
-/** Served APIs whose schemas come from upstream CRDs rather than kubernetes-models (crd-models.ts). */
+/** Served APIs whose schemas come from upstream CRD files rather than kubernetes-models (proving-ground/validate/crd-models.ts). */
 export const crdSchemaApis = ["postgresql.cnpg.io/v1", "barmancloud.cnpg.io/v1"];
 
 /** API versions helm should assume the cluster serves, so capability-gated templates (ServiceMonitor, …) render. */

@@ -1,5 +1,5 @@
 // CloudNativePG and Barman Cloud Plugin objects are validated strictly
-// against the CRDs of the pinned upstream Go modules (tasks/validate/crd-models.ts):
+// by kubeconform against the CRDs of the pinned upstream Go modules (proving-ground/validate/crd-models.ts):
 // what helm/orthanc-db-cnpg renders is clean, and broken copies are caught.
 import { describe, expect, it } from "vitest";
 import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
