@@ -126,6 +126,9 @@ export function objectMetaDefinitions(openApiDir: string): Record<string, unknow
   return Object.fromEntries(reachable(components, objectMetaName).map((ref) => [ref, strictSchema(components[ref], false)]));
 }
 
+// A named function, not an arrow with `in` as a parameter default: Node's type stripping cannot parse that.
+const isServed = (apiVersion: string): boolean => apiVersion in servedApis;
+
 /**
  * One schema per served custom kind, from the CRDs of the simulated cluster. A CRD may not describe
  * metadata (the API server checks it), so it is given Kubernetes' own ObjectMeta here.
@@ -134,7 +137,7 @@ export function crdKindSchemas(
   crds: readonly Crd[],
   metaDefinitions: Record<string, unknown>,
   /** Which API versions to take: served ones by default; upstream CRD files (e.g. CloudNativePG's) name their own. */
-  accept: (apiVersion: string) => boolean = (apiVersion) => apiVersion in servedApis,
+  accept: (apiVersion: string) => boolean = isServed,
 ): Map<string, JsonSchema> {
   const out = new Map<string, JsonSchema>();
   for (const crd of crds) {
@@ -181,7 +184,7 @@ export async function schemaDir(): Promise<string> {
   const schemas = new Map([
     ...kubernetesKindSchemas(openApi),
     ...crdKindSchemas(crdItems, meta),
-    ...crdKindSchemas(moduleCrds, meta, (apiVersion) => apiVersion in crdModuleApis),
+    ...crdKindSchemas(moduleCrds, meta, (apiVersion) => Object.hasOwn(crdModuleApis, apiVersion)),
   ]);
   // Written aside then renamed: a concurrent `make validate` never reads half a folder.
   const partial = `${dir}.${process.pid}`;
