@@ -6,8 +6,11 @@ import { dirname, join } from "node:path";
 import { TaskError } from "../tasks/lib/errors.ts";
 import { log, progress, style } from "../tasks/lib/log.ts";
 import { displayPath, workDir } from "../tasks/lib/paths.ts";
-import { main, type Task } from "../tasks/lib/task.ts";
-import { benchPaths, deleteRun, runOurs, runStorescu, warmUp, type BenchRun, type BenchSize, type ClientName, type PathName } from "./bench.ts";
+import { withPrivateDir, writeSecretFile } from "../tasks/lib/pki.ts";
+import { main, type Task, type TaskContext } from "../tasks/lib/task.ts";
+import { startTlsOnlyComparison } from "../proving-ground/local/comparison.ts";
+import { associationSetup, benchPaths, deleteRun, runOurs, runStorescu, warmUp, type BenchPath, type BenchRun, type BenchSize, type ClientName, type PathName, type SetupFigures } from "./bench.ts";
+import type { SmokeTarget } from "./target.ts";
 import { discoverTarget, TargetOptions, targetFlags } from "./discover.ts";
 import { localTargetFile } from "./target.ts";
 
@@ -97,23 +100,67 @@ export const benchTask: Task = {
     concurrency: { type: "string", description: "concurrent associations (default 4)" },
     repeat: { type: "string", description: "runs per case; the median is shown, with the range (default 5)" },
     "no-storescu": { type: "boolean", description: "skip the dcmtk storescu reference runs" },
+    associations: { type: "string", description: "associations timed one after the other per path, for the setup cost (default 30)" },
     report: { type: "string", description: "JSON report file (default .work/bench/report.json)" },
   },
   run: async (ctx) => {
     const options = new TargetOptions(ctx.flags);
-    const { target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
+    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
     const sizes: BenchSize[] = [
       { name: "small", pixelBytes: 1024, count: positive(ctx.flags.small, "small", 200) },
       { name: "large", pixelBytes: 512 * 1024, count: positive(ctx.flags.large, "large", 40) },
     ];
     const concurrency = positive(ctx.flags.concurrency, "concurrency", 4);
     const repeat = positive(ctx.flags.repeat, "repeat", 5);
-    const paths = benchPaths(target, target.caFile, "KORTHWEB-BENCH");
+    const caFile = target.caFile;
     const storescu = ctx.flags["no-storescu"] !== true && hasStorescu();
+    const setupCount = positive(ctx.flags.associations, "associations", 30);
     log.info(`target: ${target.label}`);
-    log.info(`paths: ${paths.map((p) => `${p.name} ${p.endpoint.host}:${p.endpoint.port}${p.endpoint.tls ? " (TLS)" : ""}`).join(", ")}; concurrency ${concurrency}`);
     if (!storescu) log.warn("storescu runs skipped (dcmtk not installed, or --no-storescu)");
-    if (ctx.dryRun) return;
+    // The calling AE title of the smoke client: registered, so Orthanc accepts it (also on the direct path).
+    const callingAet = target.callingAet;
+    if (ctx.dryRun) {
+      log.info(`paths: ingress${target.client ? " (mutual TLS)" : ""}${kind === "local" && target.clientAuth === "required" ? ", tls-only (a temporary server-only TLS terminator)" : ""}${target.direct ? ", direct" : ""}; concurrency ${concurrency}`);
+      return;
+    }
+    // On the local stack with mutual TLS: the same terminator without client certificates, to measure what they cost.
+    const tlsOnly = kind === "local" && target.clientAuth === "required" ? await startTlsOnlyComparison(ctx.settings) : undefined;
+    try {
+      await withClientFiles(target, async (clientFiles) => {
+        const paths = benchPaths({ target, caFile, callingAet, ...(clientFiles ? { clientFiles } : {}), ...(tlsOnly ? { tlsOnlyPort: tlsOnly.port } : {}) });
+        log.info(`paths: ${paths.map((p) => `${p.name} ${p.endpoint.host}:${p.endpoint.port}${p.endpoint.tls ? (p.endpoint.tls.clientCert ? " (mutual TLS)" : " (TLS)") : ""}`).join(", ")}; concurrency ${concurrency}`);
+        await measure({ ctx, target, paths, sizes, concurrency, repeat, storescu, setupCount });
+      });
+    } finally {
+      await tlsOnly?.stop();
+    }
+  },
+};
+
+/** storescu reads the client certificate from files: the key goes to a 0600 file in a 0700 folder, removed after. */
+async function withClientFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined) => Promise<void>): Promise<void> {
+  if (!target.client) return use(undefined);
+  const client = target.client;
+  await withPrivateDir(async (dir) => {
+    const files = { cert: join(dir, "client.crt"), key: join(dir, "client.key") };
+    writeFileSync(files.cert, client.cert);
+    writeSecretFile(files.key, client.key);
+    await use(files);
+  });
+}
+
+interface MeasureInput {
+  ctx: TaskContext;
+  target: SmokeTarget;
+  paths: BenchPath[];
+  sizes: BenchSize[];
+  concurrency: number;
+  repeat: number;
+  storescu: boolean;
+  setupCount: number;
+}
+
+async function measure({ ctx, target, paths, sizes, concurrency, repeat, storescu, setupCount }: MeasureInput): Promise<void> {
 
     const scratch = join(workDir, "bench");
     let sequence = 0;
@@ -127,6 +174,13 @@ export const benchTask: Task = {
     }
     // Each case runs `repeat` times, the clients alternating who goes first (a run right after a large
     // delete is slower); the table shows the median run by throughput.
+    log.plain(style.bold(`  association setup (connect, TLS, A-ASSOCIATE, C-ECHO, A-RELEASE), ${setupCount} in a row, dcmjs-dimse:`));
+    const setups: SetupFigures[] = [];
+    for (const path of paths) {
+      const setup = await associationSetup(path, target.calledAet, setupCount);
+      setups.push(setup);
+      log.plain(`  ${path.name.padEnd(8)} p50 ${fixed(setup.p50Ms, 1).padStart(6)} ms  p95 ${fixed(setup.p95Ms, 1).padStart(6)} ms  failed ${setup.failures}`);
+    }
     log.plain(header);
     const runs: BenchRun[] = [];
     for (const size of sizes) {
@@ -155,17 +209,32 @@ export const benchTask: Task = {
     for (const runId of stored) await deleteRun(target, runId, concurrency);
     cleanup.done();
     log.plain("");
+    for (const line of mutualTlsCost(setups, runs)) log.plain(`  ${line}`);
     for (const ratio of ratios(runs)) {
       const verdict = ratio.value >= ratio.target ? style.green(`meets ≥ ${ratio.target}`) : style.yellow(`below the ${ratio.target} target`);
       log.plain(`  ${ratio.what.padEnd(48)} ${ratio.value.toFixed(2)}  ${verdict}`);
     }
     const reportFile = typeof ctx.flags.report === "string" ? ctx.flags.report : join(scratch, "report.json");
     mkdirSync(dirname(reportFile), { recursive: true });
-    writeFileSync(reportFile, `${JSON.stringify({ target: target.label, at: new Date().toISOString(), concurrency, repeat, runs, ratios: ratios(runs) }, null, 2)}\n`);
+    writeFileSync(reportFile, `${JSON.stringify({ target: target.label, at: new Date().toISOString(), concurrency, repeat, associationSetup: setups, runs, ratios: ratios(runs) }, null, 2)}\n`);
     log.info(`report: ${displayPath(reportFile)}`);
     const failed = runs.filter((run) => run.failures > 0);
     if (failed.length) throw new TaskError(`stores failed in ${failed.length} run(s): ${failed.map((r) => `${r.client} ${r.path} ${r.size}`).join(", ")}`, { hint: "see the notes in the table and Orthanc's log" });
-  },
-};
+    const failedSetups = setups.filter((setup) => setup.failures > 0);
+    if (failedSetups.length) throw new TaskError(`associations failed on ${failedSetups.map((setup) => setup.path).join(", ")}`, { hint: "see Orthanc's and the terminator's logs" });
+}
+
+/** What mutual TLS costs: setup time and throughput of the mutual TLS ingress against the server-only TLS one. */
+export function mutualTlsCost(setups: readonly SetupFigures[], runs: readonly BenchRun[]): string[] {
+  const mutual = setups.find((setup) => setup.path === "ingress");
+  const plain = setups.find((setup) => setup.path === "tls-only");
+  if (!mutual || !plain) return [];
+  const lines = [`mutual TLS cost: association setup p50 ${fixed(mutual.p50Ms, 1)} ms vs ${fixed(plain.p50Ms, 1)} ms server-only TLS (${fixed(mutual.p50Ms - plain.p50Ms, 1)} ms more)`];
+  for (const run of runs.filter((r) => r.path === "ingress")) {
+    const other = runs.find((r) => r.path === "tls-only" && r.client === run.client && r.size === run.size);
+    if (other) lines.push(`mutual TLS cost: ${run.size} ${run.client} ${fixed(run.instancesPerSecond, 1)} vs ${fixed(other.instancesPerSecond, 1)} inst/s (ratio ${fixed(run.instancesPerSecond / other.instancesPerSecond, 2)})`);
+  }
+  return lines;
+}
 
 if (import.meta.main) await main("bench", [benchTask]);

@@ -16,7 +16,8 @@ import type { SmokeTarget } from "./target.ts";
 
 const { requests } = dimse;
 
-export type PathName = "ingress" | "direct";
+/** ingress: the TLS terminator as deployed (mutual TLS when it requires client certificates); tls-only: the same terminator with server-only TLS (local stack, for the cost of mutual TLS); direct: Orthanc itself. */
+export type PathName = "ingress" | "tls-only" | "direct";
 export type ClientName = "dcmjs-dimse" | "storescu";
 
 export interface BenchSize {
@@ -30,6 +31,8 @@ export interface BenchPath {
   endpoint: DicomEndpoint;
   /** The CA file storescu trusts (TLS paths only). */
   caFile?: string;
+  /** The client certificate and key files storescu presents (mutual TLS paths only). */
+  clientFiles?: { cert: string; key: string };
 }
 
 export interface BenchRun {
@@ -166,7 +169,9 @@ export async function runStorescu(path: BenchPath, size: BenchSize, concurrency:
   const dir = join(workDir, `storescu-${size.name}`);
   rmSync(dir, { recursive: true, force: true });
   const groups = await Promise.all(sets.map((set, group) => writeFiles(set, join(dir, String(group)))));
-  const tls = path.endpoint.tls ? ["+tla", ...(path.caFile ? ["+cf", path.caFile] : [])] : [];
+  // +tls KEY CERT: dcmtk presents a client certificate (read from files; it has no other way), +tla: anonymous TLS client.
+  const identity = path.clientFiles ? ["+tls", path.clientFiles.key, path.clientFiles.cert] : ["+tla"];
+  const tls = path.endpoint.tls ? [...identity, ...(path.caFile ? ["+cf", path.caFile] : [])] : [];
   // Debian's dcmtk keeps Nagle's algorithm on unless told.
   const env = { ...process.env, TCP_NODELAY: "1" };
   const started = performance.now();
@@ -199,16 +204,51 @@ export async function deleteRun(target: SmokeTarget, runId: string, associations
   }
 }
 
-export function benchPaths(target: SmokeTarget, caFile: string | undefined, callingAet: string): BenchPath[] {
+export interface BenchPathsInput {
+  target: SmokeTarget;
+  caFile: string | undefined;
+  callingAet: string;
+  /** Files of target.client, for storescu. */
+  clientFiles?: { cert: string; key: string };
+  /** Port of a server-only TLS terminator in front of the same Orthanc, when there is one. */
+  tlsOnlyPort?: number;
+}
+
+export function benchPaths({ target, caFile, callingAet, clientFiles, tlsOnlyPort }: BenchPathsInput): BenchPath[] {
+  const tls = { ca: target.ca, expectName: target.dicomName };
   const paths: BenchPath[] = [
     {
       name: "ingress",
-      endpoint: { host: target.host, port: target.dicomPort, callingAet, tls: { ca: target.ca, expectName: target.dicomName } },
+      endpoint: { host: target.host, port: target.dicomPort, callingAet, tls: { ...tls, ...(target.client ? { clientCert: target.client } : {}) } },
       ...(caFile ? { caFile } : {}),
+      ...(target.client && clientFiles ? { clientFiles } : {}),
     },
   ];
+  if (tlsOnlyPort !== undefined) paths.push({ name: "tls-only", endpoint: { host: target.host, port: tlsOnlyPort, callingAet, tls }, ...(caFile ? { caFile } : {}) });
   if (target.direct) paths.push({ name: "direct", endpoint: { host: target.direct.host, port: target.direct.dicomPort, callingAet } });
   return paths;
+}
+
+export interface SetupFigures {
+  path: PathName;
+  count: number;
+  /** One association each: TCP, TLS handshake (with the client certificate on mutual TLS paths), A-ASSOCIATE, C-ECHO, A-RELEASE. */
+  p50Ms: number;
+  p95Ms: number;
+  failures: number;
+}
+
+/** Association setup cost: `count` C-ECHO associations one after the other, each timed from connect to release. */
+export async function associationSetup(path: BenchPath, calledAet: string, count: number): Promise<SetupFigures> {
+  const times: number[] = [];
+  let failures = 0;
+  for (let i = 0; i < count; i++) {
+    const outcome = await associate(path.endpoint, calledAet, [new requests.CEchoRequest()], { timeoutMs: 15_000 });
+    if (outcome.accepted && outcome.responses.length === 1 && statusOf(outcome.responses[0]!.response) === 0) times.push(outcome.ms);
+    else failures++;
+  }
+  times.sort((a, b) => a - b);
+  return { path: path.name, count, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), failures };
 }
 
 export async function warmUp(path: BenchPath, calledAet: string): Promise<void> {

@@ -7,8 +7,9 @@ import { chainCause, closedWithoutAnswerCause, connectionCause, dimseStatusCause
 import { associate, statusOf, type AssociationOutcome, type DicomEndpoint } from "./dicom-client.ts";
 import { encodeDataset, firstDifference, generateInstance, mainTags, splitPart10, type GeneratedInstance } from "./instance.ts";
 import { RestClient } from "./rest.ts";
-import { publicTarget, type SmokeTarget } from "./target.ts";
-import { handshake, legacyCiphers, type HandshakeResult } from "./tls-probe.ts";
+import { issueClient, newCa } from "../tasks/lib/pki.ts";
+import { publicTarget, type KeyMaterial, type SmokeTarget } from "./target.ts";
+import { handshake, legacyCiphers, refusalOf, type HandshakeResult } from "./tls-probe.ts";
 
 const { requests } = dimse;
 
@@ -84,7 +85,7 @@ function assertHandshake(result: HandshakeResult, target: SmokeTarget, port: num
 function tlsEndpoint(target: SmokeTarget, kind: "https" | "dicom") {
   return kind === "https"
     ? { port: target.httpsPort, servername: target.webName as string | undefined, expectName: target.webName }
-    : { port: target.dicomPort, servername: undefined, expectName: target.dicomName };
+    : { port: target.dicomPort, servername: undefined, expectName: target.dicomName, ...(target.client ? { cert: target.client.cert, key: target.client.key } : {}) };
 }
 
 function tlsCheck(kind: "https" | "dicom"): Check {
@@ -136,9 +137,30 @@ async function rest<T>(state: SuiteState, client: RestClient, options: Parameter
   }
 }
 
-/** DICOM over TLS to the target, as a modality connects: by address, no SNI, the certificate checked against the DICOM name. */
+/** DICOM over TLS to the target, as a modality connects: by address, no SNI, the certificate checked against the DICOM name, ours presented. */
 export function dicomEndpoint(target: SmokeTarget, callingAet = target.callingAet): DicomEndpoint {
-  return { host: target.host, port: target.dicomPort, callingAet, tls: { ca: target.ca, expectName: target.dicomName } };
+  return { host: target.host, port: target.dicomPort, callingAet, tls: { ca: target.ca, expectName: target.dicomName, ...(target.client ? { clientCert: target.client } : {}) } };
+}
+
+/** A client certificate the DICOM port must refuse: none, another CA's, an expired one from the modality CA. */
+function refusedClientCheck(id: string, what: string, client: (target: SmokeTarget) => Promise<KeyMaterial | undefined | string>): Check {
+  return {
+    id,
+    title: (t) => `DICOM :${t.dicomPort} refuses ${what}`,
+    needs: ["tls-dicom"],
+    run: async ({ target }) => {
+      if (target.clientAuth === undefined) throw new Skip("unknown whether the target requires client certificates (--client-auth required|optional|none)");
+      if (target.clientAuth !== "required") throw new Skip(`the target does not require client certificates (client auth ${target.clientAuth})`);
+      const material = await client(target);
+      if (typeof material === "string") throw new Skip(material);
+      const endpoint = tlsEndpoint(target, "dicom");
+      const result = await handshake({ host: target.host, port: endpoint.port, ca: target.ca, expectName: endpoint.expectName, minVersion: "TLSv1.2", maxVersion: "TLSv1.3", ...(material ? { cert: material.cert, key: material.key } : {}) });
+      if (!result.tcpConnected) throw new Failure(connectionCause(result.error ?? new Error("no connection"), target.host, endpoint.port));
+      const why = refusalOf(result);
+      if (!why) throw new Failure(`the handshake with ${what} completed (${result.protocol}): the DICOM port does not verify client certificates against the modality CA only`);
+      return `refused: ${why}${material ? ` (${material.source})` : ""}`;
+    },
+  };
 }
 
 function assertAccepted(outcome: AssociationOutcome, target: SmokeTarget, calledAet: string, expectedResponses: number): void {
@@ -161,6 +183,21 @@ export const checks: readonly Check[] = [
   legacyCheck("https"),
   tlsCheck("dicom"),
   legacyCheck("dicom"),
+  refusedClientCheck("dicom-client-none", "a client without a certificate", async () => undefined),
+  refusedClientCheck("dicom-client-other-ca", "a certificate from another CA", async () => {
+    const ca = await newCa("korthweb smoke: some other CA", 2);
+    const foreign = await issueClient(ca, { commonName: "korthweb-smoke-foreign", days: 1 });
+    return { ...foreign, source: "a CA made for this check" };
+  }),
+  refusedClientCheck("dicom-client-expired", "an expired certificate from the modality CA", async (target) => {
+    if (!target.modalityCa) return "the modality CA's key is not available to smoke (local stack: tls/modality-ca.key; kube: --modality-ca-secret), so no expired certificate from it can be made";
+    const day = 86_400_000;
+    const expired = await issueClient(target.modalityCa, { commonName: "korthweb-smoke-expired", notBefore: new Date(Date.now() - 3 * day), notAfter: new Date(Date.now() - day) });
+    return { ...expired, source: `expired yesterday, signed by ${target.modalityCa.source}` };
+  }),
+  refusedClientCheck("dicom-client-foreign", "another deployment's client certificate", async (target) =>
+    target.foreignClient ?? "no other deployment's certificate given (--foreign-client-secret; gitops: the other tenant's)",
+  ),
   {
     id: "rest-auth",
     title: () => "REST with credentials: GET /system → 200",
@@ -204,6 +241,21 @@ export const checks: readonly Check[] = [
       if (outcome.rejection) return rejectionCause(outcome.rejection, wrong, target.callingAet).replace(/^association rejected: /, "rejected: ");
       if (outcome.accepted) throw new Failure(`called AE title "${wrong}" was accepted: the target does not check it (DicomCheckCalledAet false?)`);
       assertAccepted(outcome, target, wrong, 1);
+      return "rejected";
+    },
+  },
+  {
+    id: "dicom-unregistered-aet",
+    title: () => "unregistered calling AE title is rejected (valid certificate)",
+    needs: ["dicom-echo"],
+    run: async ({ target }) => {
+      if (target.checksCallingAet === undefined) throw new Skip("unknown whether the target registers modalities (DicomAlwaysAllowEcho/Store)");
+      if (!target.checksCallingAet) throw new Skip("the target lets any calling AE title echo and store (no registered modalities)");
+      const stranger = target.callingAet === "KORTHWEB-NOBODY" ? "KORTHWEB-NOBODY2" : "KORTHWEB-NOBODY";
+      const outcome = await associate(dicomEndpoint(target, stranger), target.calledAet, [new requests.CEchoRequest()]);
+      if (outcome.rejection) return `${rejectionCause(outcome.rejection, target.calledAet, stranger).replace(/^association rejected: /, "rejected: ")}`;
+      if (outcome.accepted) throw new Failure(`calling AE title "${stranger}" was accepted: Orthanc lets unknown AE titles in (DicomAlwaysAllowEcho true?)`);
+      assertAccepted(outcome, { ...target, callingAet: stranger }, target.calledAet, 1);
       return "rejected";
     },
   },

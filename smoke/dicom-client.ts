@@ -19,7 +19,7 @@ export interface DicomEndpoint {
   port: number;
   callingAet: string;
   /** TLS settings; undefined for plain DICOM (the bench's direct path). */
-  tls?: { ca?: string; expectName: string; minVersion?: tls.SecureVersion };
+  tls?: { ca?: string; expectName: string; minVersion?: tls.SecureVersion; clientCert?: { cert: string; key: string } };
 }
 
 export type DimseRequest = InstanceType<typeof dimse.requests.Request>;
@@ -123,6 +123,8 @@ export function associate(endpoint: DicomEndpoint, calledAet: string, requests: 
     const extra: tls.ConnectionOptions = endpoint.tls
       ? {
           checkServerIdentity: (_host, cert) => tls.checkServerIdentity(endpoint.tls!.expectName, cert),
+          // Mutual TLS: dcmjs-dimse's securityOptions would pass them too; set here so the socket surely has them.
+          ...(endpoint.tls.clientCert ? { cert: endpoint.tls.clientCert.cert, key: endpoint.tls.clientCert.key } : {}),
         }
       : {};
     const sendOptions = {

@@ -13,7 +13,7 @@ import { parseTemplate } from "../tasks/lib/orthanc-config.ts";
 import { displayPath } from "../tasks/lib/paths.ts";
 import { hostnames, type Settings } from "../tasks/lib/settings.ts";
 import type { FlagSpec, FlagValues } from "../tasks/lib/task.ts";
-import { defaultCallingAet, type Credentials, type SmokeTarget, type TargetFile } from "./target.ts";
+import { defaultCallingAet, type Credentials, type KeyMaterial, type SmokeTarget, type TargetFile } from "./target.ts";
 
 interface Option {
   flag: string;
@@ -40,6 +40,12 @@ export const targetOptions = [
   option("gateway-service", "SMOKE_GATEWAY_SERVICE", "kube: NAMESPACE/NAME of the gateway Service (default traefik/traefik)"),
   option("ca-secret", "SMOKE_CA_SECRET", "kube: NAMESPACE/NAME of the Secret holding ca.crt (default <namespace>/<release>-tls)"),
   option("credentials-secret", "SMOKE_CREDENTIALS_SECRET", "kube: NAMESPACE/NAME of the Secret with username/password (default <namespace>/orthanc-admin)"),
+  option("client-cert", "SMOKE_CLIENT_CERT", "PEM file of the client certificate for DICOM (mutual TLS; a file, never the key itself on a command line)"),
+  option("client-key", "SMOKE_CLIENT_KEY", "PEM file of its private key"),
+  option("client-auth", "SMOKE_CLIENT_AUTH", "required | optional | none: what the DICOM port asks of clients (default: from the target; kube and explicit: required)"),
+  option("client-secret", "SMOKE_CLIENT_SECRET", "kube: NAMESPACE/NAME of the Secret with the smoke client's tls.crt/tls.key (default <namespace>/<release>-smoke-client)"),
+  option("modality-ca-secret", "SMOKE_MODALITY_CA_SECRET", "kube: NAMESPACE/NAME of the modality CA Secret; with its tls.key smoke also checks an expired certificate (default <namespace>/<release>-modality-ca)"),
+  option("foreign-client-secret", "SMOKE_FOREIGN_CLIENT_SECRET", "kube: NAMESPACE/NAME of another deployment's client certificate Secret (gitops: the other tenant's), which must be refused"),
 ] as const;
 
 export const targetFlags: Record<string, FlagSpec> = Object.fromEntries(
@@ -72,6 +78,13 @@ export class TargetOptions {
     return value;
   }
 
+  clientAuth(): "required" | "optional" | "none" | undefined {
+    const raw = this.get("client-auth");
+    if (raw === undefined) return undefined;
+    if (raw === "required" || raw === "optional" || raw === "none") return raw;
+    throw new TaskError(`invalid --client-auth "${raw}": expected required, optional or none`, { code: "usage" });
+  }
+
   yesNo(name: "check-called-aet"): boolean | undefined {
     const raw = this.get(name);
     if (raw === undefined) return undefined;
@@ -98,6 +111,16 @@ function readCredentialsFile(file: string): Credentials {
     throw new TaskError(`credentials file ${file} must hold {"username": "…", "password": "…"}`, { code: "usage" });
   }
   return { username: parsed.username, password: parsed.password };
+}
+
+/** The client certificate from --client-cert/--client-key files, when given (both or neither). */
+function clientFromFiles(options: TargetOptions): KeyMaterial | undefined {
+  const certFile = options.get("client-cert");
+  const keyFile = options.get("client-key");
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new TaskError(`--client-cert and --client-key go together (got only ${certFile ? "--client-cert" : "--client-key"})`, { code: "usage" });
+  for (const file of [certFile, keyFile]) if (!existsSync(file)) throw new TaskError(`client certificate file ${file} does not exist`, { code: "usage" });
+  return { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8"), source: `file ${show(certFile)}` };
 }
 
 function readCa(file: string): string {
@@ -151,8 +174,13 @@ export async function explicitTarget(options: TargetOptions, settings: Settings,
     callingAet: options.aet("calling-aet", defaultCallingAet),
     // Our chart turns DicomCheckCalledAet on; say --check-called-aet no for targets that do not.
     checksCalledAet: options.yesNo("check-called-aet") ?? true,
+    ...withClient(clientFromFiles(options)),
+    // Our chart requires client certificates on 11112 by default; say --client-auth none for targets that do not.
+    clientAuth: options.clientAuth() ?? "required",
   };
 }
+
+const withClient = (client: KeyMaterial | undefined) => (client ? { client } : {});
 
 export function localTarget(options: TargetOptions, targetFile: string, env: NodeJS.ProcessEnv = process.env): SmokeTarget {
   if (!existsSync(targetFile)) {
@@ -178,7 +206,17 @@ export function localTarget(options: TargetOptions, targetFile: string, env: Nod
     callingAet: options.aet("calling-aet", defaultCallingAet),
     checksCalledAet: options.yesNo("check-called-aet") ?? file.checksCalledAet,
     direct: file.direct,
+    ...withClient(clientFromFiles(options) ?? keyFiles(file.clientCertFile, file.clientKeyFile, "the smoke client's certificate")),
+    ...(file.clientAuth || options.clientAuth() ? { clientAuth: options.clientAuth() ?? file.clientAuth } : {}),
+    ...(keyFiles(file.modalityCaFile, file.modalityCaKeyFile, "the local modality CA") ? { modalityCa: keyFiles(file.modalityCaFile, file.modalityCaKeyFile, "the local modality CA")! } : {}),
+    ...(file.checksCallingAet === undefined ? {} : { checksCallingAet: file.checksCallingAet }),
   };
+}
+
+/** A certificate and key from the local stack's files, when both exist. */
+function keyFiles(certFile: string | undefined, keyFile: string | undefined, what: string): KeyMaterial | undefined {
+  if (!certFile || !keyFile || !existsSync(certFile) || !existsSync(keyFile)) return undefined;
+  return { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8"), source: `${what}, file ${show(certFile)}` };
 }
 
 function splitRef(ref: string, flag: string): { namespace: string; name: string } {
@@ -204,7 +242,7 @@ interface KubeService {
 }
 
 /** Reads DicomAet and DicomCheckCalledAet from the chart's ConfigMap (undefined where it uses ${VAR} references). */
-async function aetFromConfigMap(kube: Kube, namespace: string, release: string): Promise<{ aet?: string; checks?: boolean }> {
+async function aetFromConfigMap(kube: Kube, namespace: string, release: string): Promise<{ aet?: string; checks?: boolean; checksCallingAet?: boolean }> {
   const configMap = await kube.get<{ data?: Record<string, string> }>("configmap", `${release}-config`, namespace);
   const text = configMap?.data?.["orthanc.json"];
   if (!text) return {};
@@ -212,7 +250,17 @@ async function aetFromConfigMap(kube: Kube, namespace: string, release: string):
   return {
     aet: typeof config.DicomAet === "string" && !config.DicomAet.includes("${") ? config.DicomAet : undefined,
     checks: typeof config.DicomCheckCalledAet === "boolean" ? config.DicomCheckCalledAet : undefined,
+    checksCallingAet: typeof config.DicomAlwaysAllowEcho === "boolean" ? config.DicomAlwaysAllowEcho === false && config.DicomAlwaysAllowStore === false : undefined,
   };
+}
+
+/** tls.crt and tls.key of a Secret, or undefined when it (or its key) is absent: the checks that need it say so. */
+async function keyPairFromSecret(kube: Kube, ref: { namespace: string; name: string }): Promise<KeyMaterial | undefined> {
+  const secret = await kube.get<KubeSecret>("secret", ref.name, ref.namespace);
+  const cert = secret?.data?.["tls.crt"];
+  const key = secret?.data?.["tls.key"];
+  if (!cert || !key) return undefined;
+  return { cert: Buffer.from(cert, "base64").toString("utf8"), key: Buffer.from(key, "base64").toString("utf8"), source: `Secret ${ref.namespace}/${ref.name}` };
 }
 
 export async function kubeTarget(options: TargetOptions, settings: Settings, kube: Kube, env: NodeJS.ProcessEnv = process.env): Promise<SmokeTarget> {
@@ -248,6 +296,16 @@ export async function kubeTarget(options: TargetOptions, settings: Settings, kub
     };
   }
   const fromConfig = await aetFromConfigMap(kube, namespace, release);
+  let client = clientFromFiles(options);
+  if (!client) {
+    const ref = splitRef(options.get("client-secret") ?? `${namespace}/${release}-smoke-client`, "client-secret");
+    client = await keyPairFromSecret(kube, ref);
+    if (!client && options.get("client-secret")) throw new TaskError(`Secret ${ref.namespace}/${ref.name} not found or without tls.crt/tls.key`, { code: "usage", hint: "the install creates the smoke client's certificate; or pass --client-cert/--client-key" });
+  }
+  const modalityCa = await keyPairFromSecret(kube, splitRef(options.get("modality-ca-secret") ?? `${namespace}/${release}-modality-ca`, "modality-ca-secret"));
+  const foreignRef = options.get("foreign-client-secret");
+  const foreignClient = foreignRef ? await keyPairFromSecret(kube, splitRef(foreignRef, "foreign-client-secret")) : undefined;
+  if (foreignRef && !foreignClient) throw new TaskError(`Secret ${foreignRef} (--foreign-client-secret) not found or without tls.crt/tls.key`, { code: "usage" });
   const names = hostnames(settings.domain, options.get("tenant"));
   const address = await toAddress(host);
   return {
@@ -265,6 +323,11 @@ export async function kubeTarget(options: TargetOptions, settings: Settings, kub
     calledAet: options.aet("called-aet", fromConfig.aet ?? "ORTHANC"),
     callingAet: options.aet("calling-aet", defaultCallingAet),
     checksCalledAet: options.yesNo("check-called-aet") ?? fromConfig.checks,
+    ...withClient(client),
+    clientAuth: options.clientAuth() ?? "required",
+    ...(modalityCa ? { modalityCa } : {}),
+    ...(foreignClient ? { foreignClient } : {}),
+    ...(fromConfig.checksCallingAet === undefined ? {} : { checksCallingAet: fromConfig.checksCallingAet }),
   };
 }
 

@@ -34,12 +34,36 @@ export interface SmokeTarget {
   checksCalledAet: boolean | undefined;
   /** Orthanc without the TLS terminator, when reachable (local stack): the bench's direct path. */
   direct?: { host: string; httpPort: number; dicomPort: number };
+  /** The client certificate presented on the DICOM port (mutual TLS): the smoke client's, a registered modality. */
+  client?: KeyMaterial;
+  /** What the DICOM port asks of clients; undefined when unknown (the negative checks are then skipped, saying so). */
+  clientAuth?: "required" | "optional" | "none";
+  /** The modality CA with its key, when smoke may sign with it: the expired-certificate check needs a certificate from the right CA. */
+  modalityCa?: KeyMaterial;
+  /** A certificate of another deployment (gitops: the other tenant's smoke client), which must be refused. */
+  foreignClient?: KeyMaterial;
+  /** Whether Orthanc refuses calling AE titles it does not know (registered modalities); undefined when unknown. */
+  checksCallingAet?: boolean;
+}
+
+/** A certificate and its private key (PEM), and where they came from (for messages). */
+export interface KeyMaterial {
+  cert: string;
+  key: string;
+  source: string;
 }
 
 /** The target as written in reports: everything but secrets. */
 export function publicTarget(target: SmokeTarget): Record<string, unknown> {
-  const { ca, credentials, ...rest } = target;
-  return { ...rest, ca: ca ? "(PEM)" : undefined, username: credentials?.username };
+  const { ca, credentials, client, modalityCa, foreignClient, ...rest } = target;
+  return {
+    ...rest,
+    ca: ca ? "(PEM)" : undefined,
+    username: credentials?.username,
+    clientCertificate: client?.source,
+    modalityCa: modalityCa?.source,
+    foreignClientCertificate: foreignClient?.source,
+  };
 }
 
 export const defaultCallingAet = "KORTHWEB-SMOKE";
@@ -55,6 +79,18 @@ export type TargetFile = Pick<SmokeTarget, "label" | "host" | "httpsPort" | "dic
   direct: NonNullable<SmokeTarget["direct"]>;
   /** Every Orthanc behind the TLS terminator (the first is `direct`); absent in files written before there could be several. */
   instances?: { name: string; httpPort: number; dicomPort: number }[];
+  /** What the DICOM port asks of clients (absent in files written before mutual TLS). */
+  clientAuth?: SmokeTarget["clientAuth"];
+  /** The smoke client's certificate and key files: paths only, the file holds no key material. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  /** The modality CA's certificate and key files (the local stack's own CA: `make modality-cert --approach local` signs with it). */
+  modalityCaFile?: string;
+  modalityCaKeyFile?: string;
+  /** Whether Orthanc refuses calling AE titles it does not know (DicomAlwaysAllowEcho/Store false). */
+  checksCallingAet?: boolean;
+  /** A server-only TLS port in front of the same Orthanc, for `make bench`'s cost of mutual TLS (local stack). */
+  tlsOnlyDicomPort?: number;
 };
 
 /** Where the local stack writes its target file, and where `make smoke` looks for it. */

@@ -2,7 +2,8 @@
 // negotiated and presented, whether the chain verifies against the given CA,
 // whether the certificate names the expected host, and — for TLS 1.3, where a
 // server that wants a client certificate says so only after the handshake —
-// whether it closed on us right after.
+// whether it closed on us right after (which is also how a server that refuses
+// the client certificate we presented answers).
 import { checkServerIdentity, connect, type PeerCertificate, type SecureVersion } from "node:tls";
 
 export interface HandshakeOptions {
@@ -16,6 +17,9 @@ export interface HandshakeOptions {
   minVersion: SecureVersion;
   maxVersion: SecureVersion;
   ciphers?: string;
+  /** A client certificate and its key (PEM) to present: mutual TLS. */
+  cert?: string;
+  key?: string;
   timeoutMs?: number;
 }
 
@@ -67,6 +71,7 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       minVersion: options.minVersion,
       maxVersion: options.maxVersion,
       ...(options.ciphers ? { ciphers: options.ciphers } : {}),
+      ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
       // We look at the verdicts ourselves, so a bad certificate is reported, not just refused.
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
@@ -106,3 +111,15 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
 
 /** OpenSSL 3 will not offer TLS 1.0/1.1 at its default security level: lower it for the probe, or the check proves nothing. */
 export const legacyCiphers = "DEFAULT:@SECLEVEL=0";
+
+/**
+ * Why a handshake counts as refused, in words ("tlsv13 alert certificate required"): a TLS alert or
+ * reset during it or right after it (TLS 1.3 servers refuse a client certificate after their
+ * Finished). Undefined when it was not refused, or when TCP did not even connect.
+ */
+export function refusalOf(result: HandshakeResult): string | undefined {
+  if (!result.tcpConnected) return undefined;
+  if (result.completed && !result.error) return undefined;
+  const code = result.error?.code ?? "";
+  return (code || result.error?.message || "closed").replace(/^ERR_SSL_/, "").toLowerCase().replaceAll("_", " ");
+}

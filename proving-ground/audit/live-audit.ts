@@ -1,14 +1,16 @@
 // `make audit`, live half: what an attacker on the network sees of a running
 // target (the local stack, or any target the smoke suite can reach). Old TLS
 // versions and weak ciphers refused on both ports, no REST route answers
-// without credentials, a wrong called AE title is rejected, and neither port
-// speaks its protocol in clear.
+// without credentials, the DICOM port refuses clients without a certificate
+// from the modality CA, a wrong called AE title and an unregistered calling AE
+// title are rejected, and neither port speaks its protocol in clear.
 import { connect } from "node:net";
 import dimse from "dcmjs-dimse";
 import { associate } from "../../smoke/dicom-client.ts";
 import { RestClient } from "../../smoke/rest.ts";
 import type { SmokeTarget } from "../../smoke/target.ts";
-import { handshake, legacyCiphers } from "../../smoke/tls-probe.ts";
+import { handshake, legacyCiphers, refusalOf } from "../../smoke/tls-probe.ts";
+import { issueClient, newCa } from "../../tasks/lib/pki.ts";
 
 const { requests } = dimse;
 
@@ -45,17 +47,19 @@ interface Port {
   port: number;
   name: string;
   sni: string | undefined;
+  /** The client certificate the port needs before anything else can be probed (DICOM, mutual TLS). */
+  client: { cert: string; key: string } | undefined;
 }
 
 const portsOf = (target: SmokeTarget): Port[] => [
-  { label: "HTTPS", port: target.httpsPort, name: target.webName, sni: target.webName },
-  { label: "DICOM-TLS", port: target.dicomPort, name: target.dicomName, sni: undefined },
+  { label: "HTTPS", port: target.httpsPort, name: target.webName, sni: target.webName, client: undefined },
+  { label: "DICOM-TLS", port: target.dicomPort, name: target.dicomName, sni: undefined, client: target.client ? { cert: target.client.cert, key: target.client.key } : undefined },
 ];
 
 async function tlsChecks(target: SmokeTarget): Promise<LiveResult[]> {
   const results: LiveResult[] = [];
   for (const port of portsOf(target)) {
-    const base = { host: target.host, port: port.port, servername: port.sni, ca: target.ca, expectName: port.name };
+    const base = { host: target.host, port: port.port, servername: port.sni, ca: target.ca, expectName: port.name, ...(port.client ?? {}) };
     const control = await handshake({ ...base, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: strongCipher });
     results.push({
       id: `tls-control-${port.label}`,
@@ -106,10 +110,32 @@ async function restChecks(target: SmokeTarget): Promise<LiveResult> {
   };
 }
 
+/** Mutual TLS on the DICOM port: no client certificate, or one from another CA, gets no handshake. */
+async function clientCertificateChecks(target: SmokeTarget): Promise<LiveResult[]> {
+  const base = { host: target.host, port: target.dicomPort, ca: target.ca, expectName: target.dicomName, minVersion: "TLSv1.2" as const, maxVersion: "TLSv1.3" as const };
+  const control = await handshake({ ...base, ...(target.client ? { cert: target.client.cert, key: target.client.key } : {}) });
+  const controlDetail = control.completed && !control.error ? "" : ` (inconclusive: the control handshake with ${target.client ? target.client.source : "no client certificate given"} failed too)`;
+  const none = await handshake(base);
+  const foreign = await issueClient(await newCa("korthweb audit: some other CA", 2), { commonName: "korthweb-audit-foreign", days: 1 });
+  const other = await handshake({ ...base, cert: foreign.cert, key: foreign.key });
+  const result = (id: string, title: string, probe: typeof none): LiveResult => {
+    const why = refusalOf(probe);
+    return {
+      id,
+      title: `DICOM-TLS ${target.dicomPort}: ${title}`,
+      passed: why !== undefined && controlDetail === "",
+      detail: why ? `refused: ${why}${controlDetail}` : probe.tcpConnected ? `accepted (${probe.protocol})` : `no TCP connection: ${probe.error?.message}`,
+    };
+  };
+  return [result("dicom-client-none", "a client without a certificate is refused", none), result("dicom-client-other-ca", "a certificate from another CA is refused", other)];
+}
+
 async function dicomChecks(target: SmokeTarget): Promise<LiveResult[]> {
-  const tls = { ca: target.ca, expectName: target.dicomName };
+  const tls = { ca: target.ca, expectName: target.dicomName, ...(target.client ? { clientCert: target.client } : {}) };
   const wrong = `${target.calledAet.slice(0, 10)}-WRONG`;
   const wrongAet = await associate({ host: target.host, port: target.dicomPort, callingAet: target.callingAet, tls }, wrong, [new requests.CEchoRequest()], { timeoutMs: 10_000 });
+  const stranger = "KORTHWEB-NOBODY";
+  const unregistered = await associate({ host: target.host, port: target.dicomPort, callingAet: stranger, tls }, target.calledAet, [new requests.CEchoRequest()], { timeoutMs: 10_000 });
   const plain = await associate({ host: target.host, port: target.dicomPort, callingAet: target.callingAet }, target.calledAet, [new requests.CEchoRequest()], { timeoutMs: 10_000 });
   return [
     {
@@ -117,6 +143,16 @@ async function dicomChecks(target: SmokeTarget): Promise<LiveResult[]> {
       title: `DICOM: called AE title "${wrong}" is rejected`,
       passed: !wrongAet.accepted && Boolean(wrongAet.rejection),
       detail: wrongAet.rejection ? `rejected (result ${wrongAet.rejection.result}, reason ${wrongAet.rejection.reason})` : wrongAet.accepted ? "accepted" : "no answer (TLS failure?)",
+    },
+    {
+      id: "dicom-unregistered-aet",
+      title: `DICOM: calling AE title "${stranger}" (not registered) is rejected, even with a valid certificate`,
+      passed: !unregistered.accepted && Boolean(unregistered.rejection),
+      detail: unregistered.rejection
+        ? `rejected (result ${unregistered.rejection.result}, reason ${unregistered.rejection.reason})`
+        : unregistered.accepted
+          ? "accepted: any calling AE title may echo (DicomAlwaysAllowEcho true, no registered modalities)"
+          : "no answer (TLS failure?)",
     },
     {
       id: "dicom-plain",
@@ -157,5 +193,5 @@ async function plainHttpCheck(target: SmokeTarget): Promise<LiveResult> {
 }
 
 export async function auditLive(target: SmokeTarget): Promise<LiveResult[]> {
-  return [...(await tlsChecks(target)), await restChecks(target), ...(await dicomChecks(target)), await plainHttpCheck(target)];
+  return [...(await tlsChecks(target)), ...(await clientCertificateChecks(target)), await restChecks(target), ...(await dicomChecks(target)), await plainHttpCheck(target)];
 }

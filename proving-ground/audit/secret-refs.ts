@@ -89,7 +89,16 @@ export function secretReferences(object: KubeObject): SecretRef[] {
       break;
     case "Gateway":
       // Istio reads credentialName in the gateway workload's namespace; our Gateways live there.
-      for (const server of list(spec.servers)) add(record(server.tls).credentialName, `server ${String(record(server.port).number)} credentialName`);
+      for (const server of list(spec.servers)) {
+        add(record(server.tls).credentialName, `server ${String(record(server.port).number)} credentialName`);
+        add(record(server.tls).caCertCredentialName, `server ${String(record(server.port).number)} caCertCredentialName`);
+      }
+      break;
+    case "TLSOption":
+    {
+      const names = record(spec.clientAuth).secretNames;
+      if (Array.isArray(names)) for (const name of names) add(name, "clientAuth.secretNames");
+    }
       break;
     case "IngressRoute":
     case "IngressRouteTCP":

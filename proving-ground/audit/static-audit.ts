@@ -3,7 +3,7 @@
 // the chart, cert-manager or a task; no credentials in ConfigMaps or env
 // literals; every port exposed to the outside is TLS with a 1.2 floor — and
 // the whole repository scanned for secret material.
-import { describeObject } from "../../tasks/lib/manifests.ts";
+import { describeObject, type KubeObject } from "../../tasks/lib/manifests.ts";
 import type { Finding } from "../validate/finding.ts";
 import { checkPolicy } from "../validate/policy.ts";
 import { plainEntryPoints, plainGatewayPorts, exposedEntryPoints } from "./exposure.ts";
@@ -12,7 +12,7 @@ import { scanHistory, scanRepository } from "./repo-scan.ts";
 import { createdSecrets, existingSecretsInValues, secretReferences } from "./secret-refs.ts";
 
 export type AuditFinding = Omit<Finding, "rule"> & { rule: AuditRule; approach: string };
-export type AuditRule = "pod-security" | "credentials" | "secret-ref" | "exposure" | "tls-version" | "repo-secret";
+export type AuditRule = "pod-security" | "credentials" | "secret-ref" | "exposure" | "tls-version" | "client-auth" | "repo-secret";
 
 const strongTraefik = new Set(["VersionTLS12", "VersionTLS13"]);
 const strongIstio = new Set(["TLSV1_2", "TLSV1_3"]);
@@ -79,6 +79,20 @@ function exposureFindings(installation: Installation): AuditFinding[] {
         const min = (option.spec as { minVersion?: string } | undefined)?.minVersion;
         if (!min || !strongTraefik.has(min)) add(exposure.label, describeObject(option), "spec.minVersion", "tls-version", `minVersion ${min ?? "(unset)"}: must be VersionTLS12 or VersionTLS13`);
       }
+      // Mutual TLS: every TLS-terminating TCP route (DICOM) names an option that requires a verified client
+      // certificate; "default" (web routes, and HTTPS clients without SNI) never asks for one.
+      const clientAuthOf = (option: KubeObject | undefined) => (option?.spec as { clientAuth?: { clientAuthType?: string; secretNames?: string[] } } | undefined)?.clientAuth;
+      const fallback = options.find((o) => o.metadata?.name === "default");
+      if (clientAuthOf(fallback)) add(exposure.label, describeObject(fallback!), "spec.clientAuth", "client-auth", "the default TLSOption asks for client certificates: browsers on the web route (and HTTPS clients without SNI) would be refused");
+      for (const route of exposure.objects.filter((o) => o.kind === "IngressRouteTCP")) {
+        const tls = (route.spec as { tls?: { passthrough?: boolean; options?: { name?: string } } } | undefined)?.tls;
+        if (!tls || tls.passthrough) continue;
+        const name = tls.options?.name ?? "default";
+        const auth = clientAuthOf(options.find((o) => o.metadata?.name === name));
+        if (auth?.clientAuthType !== "RequireAndVerifyClientCert" || !auth.secretNames?.length) {
+          add(exposure.label, describeObject(route), "spec.tls.options", "client-auth", `TLSOption ${name} does not require a verified client certificate (${auth?.clientAuthType ?? "no clientAuth"}): any client with the server's CA may associate (dicom.clientAuth none?)`);
+        }
+      }
     } else {
       for (const port of plainGatewayPorts(exposure.servicePorts, exposure.gateways)) {
         add(exposure.label, "-", `service.ports[${port}]`, "exposure", `port ${port} is exposed but no Gateway server terminates TLS on it`);
@@ -86,6 +100,10 @@ function exposureFindings(installation: Installation): AuditFinding[] {
       for (const gateway of exposure.gateways) {
         const servers = ((gateway.spec as { servers?: { port?: { number?: number }; tls?: { minProtocolVersion?: string } }[] })?.servers ?? []);
         servers.forEach((server, i) => {
+          const mode = (server.tls as { mode?: string; caCertCredentialName?: string } | undefined)?.mode;
+          if (server.port?.number === 11112 && (mode !== "MUTUAL" || !(server.tls as { caCertCredentialName?: string }).caCertCredentialName)) {
+            add(exposure.label, describeObject(gateway), `spec.servers[${i}].tls.mode`, "client-auth", `${mode ?? "(unset)"} on port 11112: DICOM needs MUTUAL with caCertCredentialName (the modality CA)`);
+          }
           const min = server.tls?.minProtocolVersion;
           if (server.tls && (!min || !strongIstio.has(min))) {
             add(exposure.label, describeObject(gateway), `spec.servers[${i}].tls.minProtocolVersion`, "tls-version", `${min ?? "(unset)"} on port ${server.port?.number}: set TLSV1_2 or TLSV1_3`);

@@ -15,9 +15,10 @@ export const wingFolders: Record<Wing, readonly string[]> = {
 };
 
 /**
- * The only kit → proving-ground imports allowed, each with why. Both are checks the install steps
- * run or print so that a user sees the same verdict the tests reach; the checks themselves live in
- * the proving ground because `make gitops-check` and the tests use them far more widely.
+ * The only kit → proving-ground imports allowed, each with why. The first three are checks the
+ * install steps run or print so that a user sees the same verdict the tests reach; the checks
+ * themselves live in the proving ground because `make gitops-check` and the tests use them far more
+ * widely. The fourth lets `make bench` borrow a terminator from the local stack.
  */
 export const entryPoints: readonly { from: string; to: string; why: string }[] = [
   {
@@ -34,6 +35,11 @@ export const entryPoints: readonly { from: string; to: string; why: string }[] =
     from: "tasks/manual/07-security.ts",
     to: "proving-ground/checks/manual/flows.ts",
     why: "step 7 prints the flows its AuthorizationPolicies allow, computed by the same evaluator the tests use",
+  },
+  {
+    from: "smoke/bench-cli.ts",
+    to: "proving-ground/local/comparison.ts",
+    why: "make bench measures the cost of mutual TLS against a server-only TLS terminator in front of the same Orthanc, which only the local stack can start (for the run only)",
   },
 ];
 

@@ -9,8 +9,21 @@ export interface LocalLayout {
   root: string;
   /** The chart's rendered manifests, as helm printed them (0600: they hold a private key). */
   manifests: string;
-  /** Certificates from the chart: ca.crt, tls.crt, tls.key, and proxy.pem (leaf + key for haproxy). */
-  tls: { dir: string; ca: string; cert: string; key: string; proxyPem: string };
+  /**
+   * Certificates from the chart: ca.crt, tls.crt, tls.key, and proxy.pem (leaf + key for haproxy);
+   * the modality CA (its key signs `make modality-cert --approach local`) and the smoke client's certificate.
+   */
+  tls: {
+    dir: string;
+    ca: string;
+    cert: string;
+    key: string;
+    proxyPem: string;
+    modalityCa: string;
+    modalityCaKey: string;
+    smokeClientCert: string;
+    smokeClientKey: string;
+  };
   /** Generated values for the Secrets the Deployment references, one JSON file per Secret (0600). */
   secretsDir: string;
   /** The first RegisteredUsers entry after substitution: what a user logs in with (0600). */
@@ -79,7 +92,17 @@ export function localLayout(root: string): LocalLayout {
   return {
     root,
     manifests: join(root, "render", "manifests.yaml"),
-    tls: { dir: tlsDir, ca: join(tlsDir, "ca.crt"), cert: join(tlsDir, "tls.crt"), key: join(tlsDir, "tls.key"), proxyPem: join(tlsDir, "proxy.pem") },
+    tls: {
+      dir: tlsDir,
+      ca: join(tlsDir, "ca.crt"),
+      cert: join(tlsDir, "tls.crt"),
+      key: join(tlsDir, "tls.key"),
+      proxyPem: join(tlsDir, "proxy.pem"),
+      modalityCa: join(tlsDir, "modality-ca.crt"),
+      modalityCaKey: join(tlsDir, "modality-ca.key"),
+      smokeClientCert: join(tlsDir, "smoke-client.crt"),
+      smokeClientKey: join(tlsDir, "smoke-client.key"),
+    },
     secretsDir: join(root, "secrets"),
     credentials: join(root, "credentials.json"),
     target: join(root, targetFileName),

@@ -1,6 +1,7 @@
 // Step "render": helm template the chart, keep its certificates, build the
 // effective Orthanc configuration (rendered + local overlay, ${VAR} references
 // kept) and the container env spec, and write them under .work/local.
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { TaskError } from "../../tasks/lib/errors.ts";
@@ -11,7 +12,7 @@ import type { EnvSpec } from "./container-env.ts";
 import { ensureLocalRoot, type LocalLayout } from "./layout.ts";
 import { applyOverlay, parseTemplate, stringifyTemplate, type JsonObject } from "../../tasks/lib/orthanc-config.ts";
 import { localOverlay } from "./overlay.ts";
-import { checkTlsMaterial, renderOrthanc, type TlsFacts, type TlsMaterial } from "./render.ts";
+import { checkTlsMaterial, renderOrthanc, type RenderedOrthanc, type TlsFacts, type TlsMaterial } from "./render.ts";
 import { writePrivate } from "./secret-store.ts";
 import type { LocalSettings } from "./settings.ts";
 
@@ -64,6 +65,46 @@ function chooseTls(layout: LocalLayout, rendered: TlsMaterial, names: string[], 
   return { tls: facts, kept: false };
 }
 
+type Modality = NonNullable<RenderedOrthanc["modality"]>;
+
+/** The kept modality CA and smoke client certificate, when all four files exist and the client is valid now and signed by the CA. */
+function keptModality(layout: LocalLayout): Modality | undefined {
+  const { modalityCa, modalityCaKey, smokeClientCert, smokeClientKey } = layout.tls;
+  if (![modalityCa, modalityCaKey, smokeClientCert, smokeClientKey].every((file) => existsSync(file))) return undefined;
+  const kept = {
+    ca: { cert: readFileSync(modalityCa, "utf8"), key: readFileSync(modalityCaKey, "utf8") },
+    smokeClient: { cert: readFileSync(smokeClientCert, "utf8"), key: readFileSync(smokeClientKey, "utf8") },
+  };
+  try {
+    const ca = new X509Certificate(kept.ca.cert);
+    const client = new X509Certificate(kept.smokeClient.cert);
+    const now = new Date();
+    const valid = (cert: X509Certificate) => new Date(cert.validFrom) <= now && now < new Date(cert.validTo);
+    if (ca.checkPrivateKey(createPrivateKey(kept.ca.key)) && client.verify(ca.publicKey) && valid(ca) && valid(client)) return kept;
+  } catch (error) {
+    log.warn(`replacing the kept modality CA: ${(error as Error).message}`);
+  }
+  return undefined;
+}
+
+/**
+ * Like the server certificates, the modality CA of the first render is kept
+ * (as `lookup` keeps it in a cluster): modality certificates it signed stay valid.
+ * Delete tls/modality-ca.* to re-issue it, which revokes every one of them.
+ */
+function chooseModality(layout: LocalLayout, rendered: Modality | undefined): { kept: boolean } | undefined {
+  if (!rendered) return undefined;
+  const kept = keptModality(layout);
+  if (kept) return { kept: true };
+  if (!rendered.smokeClient) throw new TaskError("the chart rendered a modality CA but no smoke client certificate", { code: "invalidValues", hint: "keep dicom.smokeClient.enabled for the local stack" });
+  mkdirSync(layout.tls.dir, { recursive: true, mode: 0o700 });
+  writeFileSync(layout.tls.modalityCa, rendered.ca.cert);
+  writePrivate(layout.tls.modalityCaKey, rendered.ca.key);
+  writeFileSync(layout.tls.smokeClientCert, rendered.smokeClient.cert);
+  writePrivate(layout.tls.smokeClientKey, rendered.smokeClient.key);
+  return { kept: false };
+}
+
 export async function prepare(helm: Helm, settings: LocalSettings, layout: LocalLayout): Promise<Prepared> {
   ensureLocalRoot(layout);
   const rendering = await renderOrthanc(helm, settings);
@@ -79,6 +120,8 @@ export async function prepare(helm: Helm, settings: LocalSettings, layout: Local
   }
   const names = Object.values(hostnames(settings.domain));
   const { tls, kept } = chooseTls(layout, rendering.tls, names, rendering.source);
+  const modality = chooseModality(layout, rendering.modality);
+  if (modality) log.ok(`modality CA and smoke client certificate: ${modality.kept ? "kept from the first render" : "from this render"} in ${layout.tls.dir}`);
 
   const rendered = parseTemplate(rendering.configText, `orthanc.json from ${rendering.source}`);
   const overlay = localOverlay({ rendered, layout, postgresqlPort: settings.ports.postgresql });

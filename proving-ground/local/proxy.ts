@@ -1,14 +1,17 @@
 // The TLS terminator: haproxy from Debian, standing in for the cluster's
 // gateway (Traefik in the helm approach, Istio in manual and gitops). Like the
 // gateway it terminates TLS with the chart's certificate on 443 (HTTPS → Orthanc
-// HTTP) and 11112 (TLS → Orthanc DICOM), accepting TLS 1.2 and 1.3 only; with
-// several Orthanc instances it balances both ports over them, as a Service does.
+// HTTP) and 11112 (TLS → Orthanc DICOM), with the TLS policy and the client
+// certificate requirement the chart renders for its routes (ingress-policy.ts):
+// on 11112 only clients with a certificate from the modality CA get through.
+// With several Orthanc instances it balances both ports over them, as a Service does.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer, type AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import { TaskError } from "../../tasks/lib/errors.ts";
 import { run } from "../../tasks/lib/exec.ts";
+import type { IngressPolicy, PortPolicy } from "./ingress-policy.ts";
 import type { LocalLayout } from "./layout.ts";
 import { isRunning, killPid, logTail, requirePortFree, runningPid, startDetached, stopByPidFile } from "../../tasks/lib/processes.ts";
 import { portHint, type LocalPorts } from "./settings.ts";
@@ -16,15 +19,6 @@ import { portHint, type LocalPorts } from "./settings.ts";
 export const haproxyExecutable = "/usr/sbin/haproxy";
 export const proxyName = "haproxy (stand-in for Traefik/Istio)";
 
-// Forward-secret AEAD suites only (Mozilla "intermediate" minus the older ones).
-const tls12Ciphers = [
-  "ECDHE-ECDSA-AES128-GCM-SHA256",
-  "ECDHE-RSA-AES128-GCM-SHA256",
-  "ECDHE-ECDSA-AES256-GCM-SHA384",
-  "ECDHE-RSA-AES256-GCM-SHA384",
-  "ECDHE-ECDSA-CHACHA20-POLY1305",
-  "ECDHE-RSA-CHACHA20-POLY1305",
-].join(":");
 const tls13Suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
 export interface OrthancPorts {
@@ -37,6 +31,21 @@ export interface ProxyConfigInput {
   /** One Orthanc, or several on one database: then each port is balanced round robin over them. */
   orthanc: OrthancPorts | readonly OrthancPorts[];
   pemFile: string;
+  /** What each port enforces, from the chart's TLSOptions. */
+  policy: IngressPolicy;
+  /** The modality CA's certificate: the only issuer accepted for client certificates on the DICOM port. */
+  modalityCaFile: string | undefined;
+}
+
+/** The TLS part of a bind line: version floor, suites, and the client certificate check. */
+export function bindOptions(policy: PortPolicy, pemFile: string, modalityCaFile: string | undefined, where: string): string {
+  const parts = [`ssl crt ${pemFile}`, `ssl-min-ver ${policy.minVersion === "TLSv1.3" ? "TLSv1.3" : "TLSv1.2"}`, `ciphersuites ${tls13Suites}`];
+  if (policy.ciphers.length) parts.push(`ciphers ${policy.ciphers.join(":")}`);
+  if (policy.clientAuth !== "none") {
+    if (!modalityCaFile) throw new TaskError(`${where} requires client certificates, but the local stack has no modality CA`, { hint: "the chart renders Secret <release>-modality-ca in generate mode" });
+    parts.push(`ca-file ${modalityCaFile}`, `verify ${policy.clientAuth === "required" ? "required" : "optional"}`);
+  }
+  return parts.join(" ");
 }
 
 /** The server lines of a backend; with several, a connection refused by one is retried on another. */
@@ -49,7 +58,7 @@ function servers(orthancs: readonly OrthancPorts[], port: (o: OrthancPorts) => n
   ].join("\n");
 }
 
-export function haproxyConfig({ ports, orthanc, pemFile }: ProxyConfigInput): string {
+export function haproxyConfig({ ports, orthanc, pemFile, policy, modalityCaFile }: ProxyConfigInput): string {
   const orthancs: readonly OrthancPorts[] = Array.isArray(orthanc) ? orthanc : [orthanc as OrthancPorts];
   if (orthancs.length === 0) throw new TaskError("the proxy needs at least one Orthanc behind it");
   return `# written by korthweb (proving-ground/local/proxy.ts): the local stand-in for Traefik/Istio
@@ -57,9 +66,7 @@ global
   log stderr format raw local0 info
   user haproxy
   group haproxy
-  ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
-  ssl-default-bind-ciphers ${tls12Ciphers}
-  ssl-default-bind-ciphersuites ${tls13Suites}
+  ssl-default-bind-options no-tls-tickets
 
 defaults
   log global
@@ -71,7 +78,7 @@ defaults
 frontend https
   mode http
   option httplog
-  bind 127.0.0.1:${ports.https} ssl crt ${pemFile} alpn http/1.1
+  bind 127.0.0.1:${ports.https} ${bindOptions(policy.web, pemFile, modalityCaFile, "the web route")} alpn http/1.1
   http-request set-header X-Forwarded-Proto https
   option forwardfor
   default_backend orthanc_http
@@ -83,7 +90,7 @@ ${servers(orthancs, (o) => o.httpPort)}
 frontend dicom_tls
   mode tcp
   option tcplog
-  bind 127.0.0.1:${ports.dicom} ssl crt ${pemFile}
+  bind 127.0.0.1:${ports.dicom} ${bindOptions(policy.dicom, pemFile, modalityCaFile, "the DICOM route")}
   default_backend orthanc_dicom
 
 backend orthanc_dicom
@@ -115,9 +122,11 @@ export class LocalProxy {
     return runningPid(this.layout.proxy.pid, haproxyExecutable);
   }
 
-  /** The configuration and the certificate it serves. */
+  /** The configuration, the certificate it serves and the modality CA it trusts. */
   private fingerprint(config: string): string {
-    return createHash("sha256").update(config).update(readFileSync(this.layout.tls.proxyPem)).digest("hex");
+    const hash = createHash("sha256").update(config).update(readFileSync(this.layout.tls.proxyPem));
+    if (existsSync(this.layout.tls.modalityCa)) hash.update(readFileSync(this.layout.tls.modalityCa));
+    return hash.digest("hex");
   }
 
   /** True when it runs this exact configuration (the PEM included) and both ports accept connections. */
@@ -169,4 +178,62 @@ export function servedBy(logText: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const match of logText.matchAll(/ (orthanc_(?:http|dicom)\/[\w.-]+) /g)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * For `make bench` only: a second haproxy in front of the same Orthanc(s) with
+ * the same certificate and TLS policy on the DICOM port, but without asking for
+ * client certificates, on a free loopback port, stopped after the run — so the
+ * cost of mutual TLS is measured against the same terminator. Never part of the
+ * running stack.
+ */
+export async function startTlsOnlyProxy(layout: LocalLayout, orthancs: readonly OrthancPorts[], policy: PortPolicy): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freeLoopbackPort();
+  const dir = join(layout.root, "bench-proxy");
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, "haproxy.cfg");
+  writeFileSync(
+    config,
+    `# written by korthweb (tasks/local/proxy.ts) for make bench: server-only TLS, to measure what mutual TLS costs
+global
+  ssl-default-bind-options no-tls-tickets
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 5m
+  timeout server 5m
+frontend dicom_tls_only
+  bind 127.0.0.1:${port} ${bindOptions({ ...policy, clientAuth: "none" }, layout.tls.proxyPem, undefined, "the comparison port")}
+  default_backend orthanc_dicom
+backend orthanc_dicom
+${servers(orthancs, (o) => o.dicomPort)}
+`,
+  );
+  const pidFile = join(dir, "haproxy.pid");
+  const log = join(dir, "haproxy.log");
+  const pid = startDetached({ name: "haproxy (bench comparison)", command: haproxyExecutable, args: ["-db", "-f", config], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, logFile: log, pidFile });
+  const stop = async () => {
+    await stopByPidFile(pidFile, haproxyExecutable, "haproxy (bench comparison)", 10_000);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (!isRunning(pid, haproxyExecutable)) break;
+    if (await canConnect(port)) return { port, stop };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const tail = logTail(log);
+  await stop();
+  throw new TaskError(`the comparison haproxy did not start on 127.0.0.1:${port}:\n${tail}`);
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -25,6 +25,8 @@ export interface RenderedOrthanc {
   env: EnvSpec[];
   /** Present when the chart generates certificates. */
   tls: TlsMaterial | undefined;
+  /** The modality CA (cert = key's certificate) and the smoke client's certificate, when the chart generates them (dicom.clientAuth not none). */
+  modality: { ca: { cert: string; key: string }; smokeClient: { cert: string; key: string } | undefined } | undefined;
   /** data of every rendered ConfigMap, for env configMapKeyRef. */
   configMaps: Map<string, Record<string, string>>;
 }
@@ -62,7 +64,17 @@ export function extractOrthanc(manifests: string, release: string, source: strin
 
   const secret = find("Secret", `${release}-tls`);
   const tls = secret ? tlsFromSecret(secret, `Secret ${release}-tls`) : undefined;
-  return { source, configText, env, tls, configMaps };
+  const caSecret = find("Secret", `${release}-modality-ca`);
+  const clientSecret = find("Secret", `${release}-smoke-client`);
+  const modality = caSecret
+    ? { ca: keyPair(caSecret, `Secret ${release}-modality-ca`), smokeClient: clientSecret ? keyPair(clientSecret, `Secret ${release}-smoke-client`) : undefined }
+    : undefined;
+  return { source, configText, env, tls, modality, configMaps };
+}
+
+function keyPair(secret: KubeObject, where: string): { cert: string; key: string } {
+  const { cert, key } = tlsFromSecret(secret, where);
+  return { cert, key };
 }
 
 function tlsFromSecret(secret: KubeObject, where: string): TlsMaterial {

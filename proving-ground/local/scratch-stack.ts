@@ -35,6 +35,8 @@ export interface ScratchStackOptions {
   dir: string;
   ports: ScratchPorts;
   orthancInstances?: number;
+  /** Calling AE titles to register (dicom.modalities), besides the smoke client's: only registered ones may store. */
+  callingAets?: readonly string[];
 }
 
 const stacksToStopAtExit = new Set<ScratchStack>();
@@ -77,7 +79,11 @@ export class ScratchStack {
     mkdirSync(options.dir, { recursive: true });
     chmodSync(options.dir, 0o755);
     const values = join(options.dir, "orthanc-ports.values.yaml");
-    writeFileSync(values, `orthanc:\n  httpPort: ${options.ports.orthancHttp}\n  dicomPort: ${options.ports.orthancDicom}\n`);
+    const modalities = (options.callingAets ?? []).map((aet) => `    - {aet: ${aet}, host: 127.0.0.1, port: 104}\n`).join("");
+    writeFileSync(
+      values,
+      `orthanc:\n  httpPort: ${options.ports.orthancHttp}\n  dicomPort: ${options.ports.orthancDicom}\n${modalities ? `dicom:\n  modalities:\n${modalities}` : ""}`,
+    );
     const flags = {
       "https-port": String(options.ports.https),
       "dicom-port": String(options.ports.dicom),

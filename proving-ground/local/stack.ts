@@ -15,6 +15,8 @@ import { LocalOrthanc } from "./orthanc.ts";
 import { prepare, type Prepared } from "./prepare.ts";
 import { listeningAddressesOf, requirePortFree } from "../../tasks/lib/processes.ts";
 import { haproxyConfig, LocalProxy, proxyName } from "./proxy.ts";
+import { ingressPolicy, type IngressPolicy, type PortPolicy } from "./ingress-policy.ts";
+import { parseManifests } from "../../tasks/lib/manifests.ts";
 import { LocalPostgresql } from "./postgresql.ts";
 import { loadRuntime, type OrthancRuntime } from "./runtime.ts";
 import { writePrivate } from "./secret-store.ts";
@@ -84,7 +86,9 @@ export async function proxyStep(settings: LocalSettings): Promise<TargetFile> {
   const runtime = loadRuntime(layout, settings);
   const proxy = new LocalProxy(layout);
   const instances = orthancInstances(layout, runtime, settings.orthancInstances).map((i) => ({ name: i.name, httpPort: i.runtime.facts.httpPort, dicomPort: i.runtime.facts.dicomPort }));
-  const config = haproxyConfig({ ports: settings.ports, orthanc: instances, pemFile: layout.tls.proxyPem });
+  const policy = renderedPolicy(layout, settings);
+  const modalityCaFile = existsSync(layout.tls.modalityCa) ? layout.tls.modalityCa : undefined;
+  const config = haproxyConfig({ ports: settings.ports, orthanc: instances, pemFile: layout.tls.proxyPem, policy, modalityCaFile });
   if (await proxy.isCurrent(config, settings.ports)) {
     log.ok(`${proxyName} already running (pid ${proxy.pid}); reusing it`);
   } else {
@@ -96,6 +100,7 @@ export async function proxyStep(settings: LocalSettings): Promise<TargetFile> {
     const behind = instances.length === 1 ? "Orthanc" : `${instances.length} Orthancs (round robin)`;
     log.ok(`${proxyName} started (pid ${pid}): 127.0.0.1:${settings.ports.https} → ${behind} HTTP, 127.0.0.1:${settings.ports.dicom} → ${behind} DICOM`);
   }
+  log.ok(`TLS policy from the chart's TLSOptions: HTTPS ${describePolicy(policy.web)}; DICOM ${describePolicy(policy.dicom)}`);
   const names = hostnames(settings.domain);
   const target: TargetFile = {
     label: "local stack, haproxy standing in for Traefik/Istio",
@@ -110,9 +115,25 @@ export async function proxyStep(settings: LocalSettings): Promise<TargetFile> {
     checksCalledAet: runtime.facts.checksCalledAet,
     direct: { host: "127.0.0.1", httpPort: runtime.facts.httpPort, dicomPort: runtime.facts.dicomPort },
     instances,
+    clientAuth: policy.dicom.clientAuth,
+    ...(existsSync(layout.tls.smokeClientCert) ? { clientCertFile: layout.tls.smokeClientCert, clientKeyFile: layout.tls.smokeClientKey } : {}),
+    ...(modalityCaFile ? { modalityCaFile, modalityCaKeyFile: layout.tls.modalityCaKey } : {}),
+    checksCallingAet: runtime.resolved.DicomAlwaysAllowEcho === false && runtime.resolved.DicomAlwaysAllowStore === false,
   };
   writeFileSync(layout.target, `${JSON.stringify(target, null, 2)}\n`);
   return target;
+}
+
+/** The TLS policy the chart renders for its Traefik routes (the stand-in enforces the same). */
+export function renderedPolicy(layout: LocalLayout, settings: LocalSettings): IngressPolicy {
+  const objects = parseManifests(readFileSync(layout.manifests, "utf8"), layout.manifests).map((item) => item.object);
+  return ingressPolicy(objects, settings.release, show(layout.manifests));
+}
+
+function describePolicy(policy: PortPolicy): string {
+  const version = policy.minVersion === "TLSv1.3" ? "TLS 1.3 only" : `TLS 1.2 (${policy.ciphers.length} suites) and 1.3`;
+  const client = policy.clientAuth === "required" ? ", client certificate required (modality CA)" : policy.clientAuth === "optional" ? ", client certificate verified when given" : "";
+  return `${version}${client}`;
 }
 
 /** PIDs of the stack's processes; instances ≥ 2 appear as "orthanc-2", … when they have a folder. */
@@ -173,6 +194,10 @@ export function printSummary(settings: LocalSettings, target: TargetFile): void 
     log.plain(`  Orthanc processes               ${target.instances.map((i) => `${i.name} (HTTP ${i.httpPort}, DICOM ${i.dicomPort})`).join(", ")}, one database`);
   }
   log.plain(`  CA certificate                  ${show(layout.tls.ca)}`);
+  if (target.clientAuth && target.clientAuth !== "none") {
+    log.plain(`  DICOM client certificates       ${target.clientAuth} on ${target.dicomPort}; modality CA ${show(layout.tls.modalityCa)}; smoke's ${show(layout.tls.smokeClientCert)}`);
+    log.plain(`  a modality's certificate        make modality-cert NAME=ct-scanner-1 ARGS="--approach local"`);
+  }
   log.plain(`  credentials                     ${show(layout.credentials)}  (username and password, 0600)`);
   const orthancLogs = (target.instances ?? [{ name: "Orthanc" }]).map((_, i) => show(orthancInstancePaths(layout, i + 1).log));
   log.plain(`  logs                            ${orthancLogs.join(", ")}, ${show(layout.proxy.log)}, ${show(layout.postgresql.log)}`);

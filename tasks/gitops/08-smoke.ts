@@ -16,7 +16,11 @@ import { tenantEndpoints, type TenantEndpoints } from "./tree.ts";
 export const smokeCli = fromRoot("smoke", "cli.ts");
 
 /** The smoke CLI's arguments for one tenant: everything named explicitly, nothing guessed from the helm approach's defaults. */
-export function smokeArgs(endpoints: TenantEndpoints, context: string | undefined): string[] {
+export function smokeArgs(endpoints: TenantEndpoints, context: string | undefined, others: readonly TenantEndpoints[] = []): string[] {
+  // Mutual TLS on 11112: the tenant's own smoke client certificate and modality CA (next to its gateway),
+  // and another tenant's certificate, which this tenant's gateway must refuse.
+  const gatewayNamespace = endpoints.tlsSecret.namespace;
+  const foreign = others.find((other) => other.tenant !== endpoints.tenant);
   return [
     "--target", "kube",
     "--tenant", endpoints.tenant,
@@ -27,6 +31,9 @@ export function smokeArgs(endpoints: TenantEndpoints, context: string | undefine
     "--credentials-secret", `${endpoints.credentialsSecret.namespace}/${endpoints.credentialsSecret.name}`,
     "--web-name", endpoints.web,
     "--dicom-name", endpoints.dicom,
+    "--client-secret", `${gatewayNamespace}/${endpoints.release}-smoke-client`,
+    "--modality-ca-secret", `${gatewayNamespace}/${endpoints.release}-modality-ca`,
+    ...(foreign ? ["--foreign-client-secret", `${foreign.tlsSecret.namespace}/${foreign.release}-smoke-client`] : []),
     "--report", join(workDir, "smoke", `gitops-${endpoints.tenant}.json`),
     ...(context ? ["--context", context] : []),
   ];
@@ -49,10 +56,11 @@ export const task: Task = {
     if (!existsSync(smokeCli)) throw new TaskError(`${relative(repoRoot, smokeCli)} is missing`, { hint: "update the checkout, or pass --skip-smoke" });
     const tree = await gitopsTree(ctx);
     const failed: string[] = [];
+    const everyTenant = tree.tenants.map(tenantEndpoints).filter((e): e is TenantEndpoints => e !== undefined);
     for (const tenant of selectedTenants(ctx, tree)) {
       const endpoints = tenantEndpoints(tenant);
       if (!endpoints) continue;
-      const args = [smokeCli, ...smokeArgs(endpoints, ctx.settings.kubeContext)];
+      const args = [smokeCli, ...smokeArgs(endpoints, ctx.settings.kubeContext, everyTenant)];
       if (ctx.dryRun) {
         log.info(`${style.yellow("[dry-run]")} would run: node ${[relative(repoRoot, smokeCli), ...args.slice(1)].join(" ")}`);
         continue;

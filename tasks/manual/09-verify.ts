@@ -27,6 +27,9 @@ export const smokeDefaults = {
   target: "kube",
   "gateway-service": `${namespaces.gateway}/${releases.gateway.release}`,
   "ca-secret": `${secrets.tls.namespace}/${secrets.tls.name}`,
+  // Mutual TLS on 11112: step 3 makes the smoke client's certificate and the modality CA next to the gateway.
+  "client-secret": `${secrets.tls.namespace}/orthanc-smoke-client`,
+  "modality-ca-secret": `${secrets.tls.namespace}/orthanc-modality-ca`,
 };
 
 export const task: Task = {

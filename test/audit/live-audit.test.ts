@@ -86,7 +86,12 @@ describe("live audit", () => {
   it("passes every check against the local stack", async () => {
     const results = await auditLive(stack);
     expect(results.filter((r) => !r.passed).map((r) => `${r.title}: ${r.detail}`)).toEqual([]);
-    expect(results.length).toBe(12);
+    expect(results.length).toBe(15);
+    // Mutual TLS on 11112, live: no certificate and another CA's are refused, an unregistered calling AE title rejected.
+    const detail = Object.fromEntries(results.map((r) => [r.id, r.detail]));
+    expect(detail["dicom-client-none"]).toMatch(/^refused: tlsv13 alert certificate required$/);
+    expect(detail["dicom-client-other-ca"]).toMatch(/^refused: tlsv1 alert unknown ca$/);
+    expect(detail["dicom-unregistered-aet"]).toMatch(/^rejected \(result 1, reason 3\)$/);
   });
 
   it("fails TLS version, cipher, REST and AE title checks against a weak target", async () => {
@@ -102,6 +107,10 @@ describe("live audit", () => {
       "tls-weak-DICOM-TLS": false,
       "rest-anonymous": false,
       "dicom-wrong-aet": false,
+      // It asks for no client certificate, so it takes any (or none), and it registers no modalities.
+      "dicom-client-none": false,
+      "dicom-client-other-ca": false,
+      "dicom-unregistered-aet": false,
     });
   });
 

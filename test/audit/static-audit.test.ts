@@ -68,6 +68,28 @@ describe("offline audit", () => {
     expect(findings).toContainEqual(expect.stringMatching(/^tls-version: spec\.servers\[0\]\.tls\.minProtocolVersion: \(unset\) on port 443/));
   });
 
+  it("reports a DICOM port without mutual TLS, and a default TLSOption that would ask browsers for certificates", () => {
+    const helm = byApproach("helm");
+    const exposure = helm.exposures[0]!;
+    if (exposure.ingress !== "traefik") throw new Error("expected Traefik");
+    const dicomOption = exposure.objects.find((o) => o.kind === "TLSOption" && o.metadata?.name === "orthanc-dicom")!;
+    const auth = (dicomOption.spec as { clientAuth: Record<string, unknown> }).clientAuth;
+    const fallback = exposure.objects.find((o) => o.kind === "TLSOption" && o.metadata?.name === "default")!;
+    (fallback.spec as Record<string, unknown>).clientAuth = structuredClone(auth);
+    auth.clientAuthType = "VerifyClientCertIfGiven";
+    const findings = rulesOf(helm);
+    expect(findings).toContainEqual(expect.stringMatching(/^client-auth: spec\.tls\.options: TLSOption orthanc-dicom does not require a verified client certificate \(VerifyClientCertIfGiven\)/));
+    expect(findings).toContainEqual(expect.stringMatching(/^client-auth: spec\.clientAuth: the default TLSOption asks for client certificates/));
+    for (const approach of ["manual", "gitops"]) {
+      const istio = byApproach(approach);
+      const gateway = istio.exposures[0]!;
+      if (gateway.ingress !== "istio") throw new Error("expected Istio");
+      const server = (gateway.gateways[0]!.spec as { servers: { port: { number: number }; tls: Record<string, unknown> }[] }).servers.find((s) => s.port.number === 11112)!;
+      server.tls.mode = "SIMPLE";
+      expect(rulesOf(istio), approach).toContainEqual(expect.stringMatching(/^client-auth: spec\.servers\[1\]\.tls\.mode: SIMPLE on port 11112/));
+    }
+  });
+
   it("reports a Service that bypasses the ingress, a privileged container and a literal password", () => {
     const helm = byApproach("helm");
     const service = helm.objects.find((item) => item.object.kind === "Service")!.object as KubeObject & { spec: Record<string, unknown> };

@@ -366,12 +366,16 @@ describe("helpers", () => {
   it("give the smoke suite everything about a tenant explicitly", async () => {
     const tree = await loadFluxTree(repoRoot);
     const endpoints = tenantEndpoints(tree.tenants.find((tenant) => tenant.name === "mhr")!)!;
-    const args = smokeArgs(endpoints, "prod");
+    const args = smokeArgs(endpoints, "prod", tree.tenants.map((tenant) => tenantEndpoints(tenant)!));
     const flag = (name: string) => args[args.indexOf(name) + 1];
     expect(flag("--target")).toBe("kube");
     expect(flag("--web-name")).toBe("web.mhr.korthweb.test");
     expect(flag("--dicom-name")).toBe("dicom.mhr.korthweb.test");
     expect(flag("--ca-secret")).toBe("mhr-ingress/orthanc-tls");
+    // Mutual TLS: its own client certificate and modality CA; bhc's certificate must be refused by mhr's gateway.
+    expect(flag("--client-secret")).toBe("mhr-ingress/orthanc-smoke-client");
+    expect(flag("--modality-ca-secret")).toBe("mhr-ingress/orthanc-modality-ca");
+    expect(flag("--foreign-client-secret")).toBe("bhc-ingress/orthanc-smoke-client");
     expect(flag("--context")).toBe("prod");
     expect(flag("--report")).toMatch(/\.work\/smoke\/gitops-mhr\.json$/);
   });

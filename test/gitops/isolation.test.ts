@@ -61,11 +61,16 @@ describe("tenant isolation in the repository", () => {
       expect(gateway.releaseNamespace).toBe(`${tenant.name}-ingress`);
       expect(gateway.values).toMatchObject({ service: { type: "LoadBalancer" } });
       const rendered = renders.get(tenant.name)!.objects;
-      const certificate = rendered.find((o) => o.kind === "Certificate")!;
+      const certificate = rendered.find((o) => o.kind === "Certificate" && (o.spec as { dnsNames?: unknown }).dnsNames)!;
       expect(certificate.metadata?.namespace).toBe(`${tenant.name}-ingress`);
       expect(certificate.spec).toMatchObject({ dnsNames: [endpoints.web, endpoints.dicom], issuerRef: { name: "korthweb-ca", kind: "ClusterIssuer" } });
       const gatewayObject = rendered.find((o) => o.kind === "Gateway")!;
       expect(gatewayObject.spec).toMatchObject({ selector: { istio: `${tenant.name}-ingress` } });
+      // Its own modality CA: 11112 is MUTUAL against a self-signed CA in its own gateway namespace (a bhc certificate does not open mhr).
+      expect((gatewayObject.spec as { servers: { tls: Record<string, unknown> }[] }).servers[1]!.tls).toMatchObject({ mode: "MUTUAL", caCertCredentialName: "orthanc-modality-ca" });
+      const modalityCa = rendered.find((o) => o.kind === "Certificate" && o.metadata?.name === "orthanc-modality-ca")!;
+      expect(modalityCa.metadata?.namespace).toBe(`${tenant.name}-ingress`);
+      expect(modalityCa.spec).toMatchObject({ isCA: true, issuerRef: { name: "orthanc-modality-selfsigned", kind: "Issuer" } });
       // Only TLS on its LoadBalancer: every Service port is a TLS server of its Gateway (no 80, no status port).
       const servicePorts = (gateway.values as { service: { ports: { port: number; targetPort: number }[] } }).service.ports;
       expect(servicePorts.map((port) => port.port)).toEqual([443, 11112]);
@@ -134,6 +139,17 @@ describe("tenant isolation violations are reported", () => {
     checkout.edit("gitops/tenants/base/workload/gateway.yaml", "      type: LoadBalancer", "      type: ClusterIP");
     const problems = await isolationProblems(checkout.root);
     expect(problems).toContain("[isolation] tenant bhc: gateway bhc/gateway service.type is not LoadBalancer: no address of its own");
+  });
+
+  it("a tenant whose DICOM port trusts no modality CA of its own", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "        mode: certManager\n    networkPolicy:", "        mode: existingSecret\n        secretName: shared-modality-ca\n    networkPolicy:");
+    expect(await isolationProblems(checkout.root)).toContain(
+      "[isolation] tenant bhc: Gateway bhc-ingress/orthanc port 11112 trusts Secret shared-modality-ca, not a modality CA of its own (dicom.modalityCa.mode certManager)",
+    );
+    const plain = copy();
+    plain.edit("gitops/tenants/base/workload/orthanc.yaml", "    dicom:\n      modalityCa:", "    dicom:\n      clientAuth: none\n      modalityCa:");
+    expect(await isolationProblems(plain.root)).toContain("[isolation] tenant mhr: Gateway mhr-ingress/orthanc port 11112 tls.mode is SIMPLE, not MUTUAL: any client with the server's CA may associate");
   });
 
   it("two tenants pinned to one load balancer address", async () => {

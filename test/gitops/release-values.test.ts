@@ -46,7 +46,7 @@ describe("each tenant's Orthanc values, rendered by helm/orthanc", () => {
         selector: { istio: `${tenant}-ingress` },
         servers: [
           { port: { number: 443, protocol: "HTTPS" }, hosts: [`web.${tenant}.korthweb.test`], tls: { mode: "SIMPLE", credentialName: "orthanc-tls" } },
-          { port: { number: 11112, protocol: "TLS" }, hosts: ["*"], tls: { mode: "SIMPLE", credentialName: "orthanc-tls" } },
+          { port: { number: 11112, protocol: "TLS" }, hosts: ["*"], tls: { mode: "MUTUAL", caCertCredentialName: "orthanc-modality-ca", credentialName: "orthanc-tls" } },
         ],
       });
       expect(find("Gateway").metadata?.namespace).toBe(`${tenant}-ingress`);

@@ -56,6 +56,11 @@ describe("files/check.py and files/probe.py against Orthanc behind a TLS termina
     writeFileSync(join(work, "leaf.pem"), `${b64(tls["tls.crt"]!)}${b64(tls["tls.key"]!)}`);
     writeFileSync(join(work, "ca.crt"), b64(tls["ca.crt"]!));
     writeFileSync(join(work, "other-ca.crt"), b64(otherCa));
+    // Mutual TLS on 11112: the modality CA, and the smoke client's certificate the chart made with it.
+    const client = as<Record<string, string>>(find(objects, "Secret", "orthanc-smoke-client").data);
+    writeFileSync(join(work, "modality-ca.crt"), b64(as<Record<string, string>>(find(objects, "Secret", "orthanc-modality-ca").data)["ca.crt"]!));
+    writeFileSync(join(work, "client.crt"), b64(client["tls.crt"]!));
+    writeFileSync(join(work, "client.key"), b64(client["tls.key"]!), { mode: 0o600 });
     writeFileSync(
       join(work, "haproxy.cfg"),
       [
@@ -69,7 +74,7 @@ describe("files/check.py and files/probe.py against Orthanc behind a TLS termina
           ["dicom", 11112, 4242],
         ].flatMap(([name, port, target]) => [
           `frontend ${name}`,
-          `  bind 127.0.0.1:${port} ssl crt ${join(work, "leaf.pem")} ssl-min-ver TLSv1.2`,
+          `  bind 127.0.0.1:${port} ssl crt ${join(work, "leaf.pem")} ssl-min-ver TLSv1.2${name === "dicom" ? ` ca-file ${join(work, "modality-ca.crt")} verify required` : ""}`,
           `  default_backend ${name}`,
           `backend ${name}`,
           `  server orthanc 127.0.0.1:${target}`,
@@ -77,7 +82,8 @@ describe("files/check.py and files/probe.py against Orthanc behind a TLS termina
         "",
       ].join("\n"),
     );
-    const check = `python3 ${fromRoot("helm/orthanc/files/check.py")} --address 127.0.0.1 --web-host web.korthweb.test --dicom-host dicom.korthweb.test`;
+    const base = `python3 ${fromRoot("helm/orthanc/files/check.py")} --address 127.0.0.1 --web-host web.korthweb.test --dicom-host dicom.korthweb.test --client-auth required`;
+    const check = `${base} --calling-aet KORTHWEB-SMOKE --client-cert ${join(work, "client.crt")} --client-key ${join(work, "client.key")}`;
     const probe = `python3 ${fromRoot("helm/orthanc/files/probe.py")}`;
     const script = `
 set -u
@@ -95,6 +101,8 @@ echo "=== check-wrong-password"; ORTHANC_ADMIN_PASSWORD=nope ${check} --ca ${wor
 echo "=== check-wrong-aet"; ${check} --ca ${work}/ca.crt --aet PACS 2>&1; echo "rc=$?"
 echo "=== check-wrong-host"; python3 ${fromRoot("helm/orthanc/files/check.py")} --address 127.0.0.1 --web-host web.other.test --dicom-host dicom.korthweb.test --ca ${work}/ca.crt 2>&1; echo "rc=$?"
 echo "=== check-no-ca"; ${check} 2>&1; echo "rc=$?"
+echo "=== check-no-client-cert"; ${base} --ca ${work}/ca.crt 2>&1; echo "rc=$?"
+echo "=== check-unregistered-aet"; ${base} --ca ${work}/ca.crt --calling-aet UNKNOWN-AE --client-cert ${work}/client.crt --client-key ${work}/client.key 2>&1; echo "rc=$?"
 `;
     const unshare = process.getuid?.() === 0 ? ["--net"] : ["--user", "--map-root-user", "--net"];
     const run = spawnSync("unshare", [...unshare, "bash", "-c", script], { encoding: "utf8", timeout: 90_000 });
@@ -122,6 +130,17 @@ echo "=== check-no-ca"; ${check} 2>&1; echo "rc=$?"
     expect(text).toMatch(/^ok {3}HTTPS web\.korthweb\.test via 127\.0\.0\.1:443: TLSv1\.[23], with credentials 200, without credentials 401$/m);
     expect(text).toMatch(/^ok {3}DICOM TLS C-ECHO ORTHANC via 127\.0\.0\.1:11112: TLSv1\.[23], C-ECHO status 0 in \d+ ms, released$/m);
     expect(text).toMatch(/^ok {3}DICOM wrong called AE title rejected: called AE NOT-ORTHANC rejected \(reason 7\)$/m);
+    expect(text).toMatch(/^ok {3}DICOM TLS without a client certificate refused: refused: /m);
+  });
+
+  it("check.py without a client certificate checks only that 11112 refuses it; an unregistered calling AE title is rejected", () => {
+    const none = section("check-no-client-cert");
+    expect(none.rc, none.text).toBe(0);
+    expect(none.text).not.toContain("C-ECHO");
+    expect(none.text).toMatch(/^ok {3}DICOM TLS without a client certificate refused: refused: .*(certificate required|alert|reset|EOF)/im);
+    const unknown = section("check-unregistered-aet");
+    expect(unknown.rc, unknown.text).toBe(1);
+    expect(unknown.text).toContain("FAIL DICOM TLS C-ECHO ORTHANC via 127.0.0.1:11112: association rejected (result 1, source 1, reason");
   });
 
   it("check.py names each failure", () => {

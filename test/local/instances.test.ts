@@ -78,13 +78,22 @@ describe("several Orthanc instances in the local stack", () => {
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test", "-keyout", `${pemFile}.key`, "-out", `${pemFile}.crt`], { stdio: "ignore" });
     execFileSync("sh", ["-c", `cat ${pemFile}.crt ${pemFile}.key > ${pemFile}`]);
     const ports = { https: 18443, dicom: 18112 };
-    const single = haproxyConfig({ ports, orthanc: { httpPort: 8042, dicomPort: 4242 }, pemFile });
+    const suites = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"];
+    const tls = {
+      policy: { web: { minVersion: "TLSv1.2", ciphers: suites, clientAuth: "none" }, dicom: { minVersion: "TLSv1.2", ciphers: suites, clientAuth: "required" } },
+      modalityCaFile: `${pemFile}.crt`,
+    } as const;
+    const single = haproxyConfig({ ports, orthanc: { httpPort: 8042, dicomPort: 4242 }, pemFile, ...tls });
+    // The DICOM port asks for a client certificate from the modality CA; the HTTPS port does not.
+    expect(single).toContain(`bind 127.0.0.1:18112 ssl crt ${pemFile} ssl-min-ver TLSv1.2 ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256 ciphers ${suites.join(":")} ca-file ${pemFile}.crt verify required\n`);
+    expect(single).toMatch(new RegExp(`bind 127\\.0\\.0\\.1:18443 ssl crt ${pemFile} ssl-min-ver TLSv1\\.2 ciphersuites \\S+ ciphers \\S+ alpn http/1\\.1\n`));
+    expect(() => haproxyConfig({ ports, orthanc: { httpPort: 8042, dicomPort: 4242 }, pemFile, ...tls, modalityCaFile: undefined })).toThrow(/DICOM route requires client certificates, but the local stack has no modality CA/);
     expect(single).toContain("backend orthanc_dicom\n  mode tcp\n  server orthanc 127.0.0.1:4242\n");
     expect(single).not.toContain("balance");
-    const double = haproxyConfig({ ports, orthanc: [{ httpPort: 8042, dicomPort: 4242 }, { httpPort: 8043, dicomPort: 4243 }], pemFile });
+    const double = haproxyConfig({ ports, orthanc: [{ httpPort: 8042, dicomPort: 4242 }, { httpPort: 8043, dicomPort: 4243 }], pemFile, ...tls });
     expect(double).toContain("backend orthanc_http\n  mode http\n  balance roundrobin\n  option redispatch 1\n  server orthanc 127.0.0.1:8042\n  server orthanc-2 127.0.0.1:8043\n");
     expect(double).toContain("  server orthanc-2 127.0.0.1:4243\n");
-    expect(() => haproxyConfig({ ports, orthanc: [], pemFile })).toThrow(/at least one Orthanc/);
+    expect(() => haproxyConfig({ ports, orthanc: [], pemFile, ...tls })).toThrow(/at least one Orthanc/);
     for (const [name, text] of [["single", single], ["double", double]] as const) {
       const file = join(dir, `${name}.cfg`);
       writeFileSync(file, text);

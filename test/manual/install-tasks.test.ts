@@ -68,7 +68,7 @@ describe("manual-install --dry-run (no cluster)", () => {
       "ServiceMonitor orthanc/orthanc", "PodMonitor monitoring/envoy-stats", "ConfigMap monitoring/orthanc-dashboard",
       "helm upgrade --install kiali-operator kiali-operator --version 2.32.0 --repo https://kiali.org/helm-charts",
       "Kiali istio-system/kiali", "would wait for Deployment istio-system/kiali",
-      "▶ 9/9 Verify", "would run the smoke suite: node smoke/cli.ts --target kube --gateway-service istio-ingress/istio-ingress --ca-secret istio-ingress/orthanc-tls",
+      "▶ 9/9 Verify", "would run the smoke suite: node smoke/cli.ts --target kube --gateway-service istio-ingress/istio-ingress --ca-secret istio-ingress/orthanc-tls --client-secret istio-ingress/orthanc-smoke-client --modality-ca-secret istio-ingress/orthanc-modality-ca",
     ]);
   });
 
@@ -128,9 +128,13 @@ describe("manual-uninstall --dry-run", () => {
       "helm uninstall istio-ingress", "helm uninstall istiod", "helm uninstall istio-cni", "helm uninstall istio-base",
     ]);
     expect(text).toContain("kept: the database volume");
+    // The backup volume, like helm uninstall leaves it (helm.sh/resource-policy: keep).
+    expect(text).toContain("kept: PersistentVolumeClaim orthanc/orthanc-backups (helm.sh/resource-policy: keep");
+    expect(text).not.toMatch(/would delete.*PersistentVolumeClaim orthanc\/orthanc-backups/);
     expect(text).not.toContain("would delete namespace");
     lines.length = 0;
     expect(await runTasks("manual-uninstall", uninstallSteps, ["--dry-run", "--purge"])).toBe(0);
+    expect(output()).not.toContain("kept: PersistentVolumeClaim orthanc/orthanc-backups");
     expectInOrder(output(), ["would delete namespace monitoring", "would delete the PersistentVolumeClaims labelled app.kubernetes.io/instance=orthanc-db in orthanc", "would delete namespace orthanc", "would delete namespace cert-manager", "would delete namespace istio-system"]);
   });
 });

@@ -3,6 +3,7 @@
 // VirtualService reaches a Service defined in the manifests on a port it has.
 import { describe, expect, it } from "vitest";
 import { hostnames, pins } from "../../tasks/lib/settings.ts";
+import { readObjects } from "../../tasks/manual/apply.ts";
 import { files } from "../../tasks/manual/layout.ts";
 import { meshWorkloads } from "../../proving-ground/checks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
@@ -24,13 +25,24 @@ describe("the Gateway", () => {
   const [gateway] = ofKind(objects, "Gateway") as any[];
   const names = hostnames(orthancValues.domain);
 
-  it("is the only one, and serves 443 HTTPS and 11112 TLS, both terminated (SIMPLE) with TLS ≥ 1.2", () => {
+  it("is the only one, and serves 443 HTTPS (SIMPLE) and 11112 TLS (MUTUAL: modality CA), both terminated with TLS ≥ 1.2", () => {
     expect(ofKind(objects, "Gateway")).toHaveLength(1);
-    const servers = gateway.spec.servers.map((s: any) => ({ port: s.port.number, protocol: s.port.protocol, hosts: s.hosts, mode: s.tls.mode, min: s.tls.minProtocolVersion }));
+    const servers = gateway.spec.servers.map((s: any) => ({ port: s.port.number, protocol: s.port.protocol, hosts: s.hosts, mode: s.tls.mode, min: s.tls.minProtocolVersion, ca: s.tls.caCertCredentialName }));
     expect(servers).toEqual([
-      { port: 443, protocol: "HTTPS", hosts: [names.web], mode: "SIMPLE", min: "TLSV1_2" },
-      { port: 11112, protocol: "TLS", hosts: ["*"], mode: "SIMPLE", min: "TLSV1_2" },
+      { port: 443, protocol: "HTTPS", hosts: [names.web], mode: "SIMPLE", min: "TLSV1_2", ca: undefined },
+      { port: 11112, protocol: "TLS", hosts: ["*"], mode: "MUTUAL", min: "TLSV1_2", ca: "orthanc-modality-ca" },
     ]);
+  });
+
+  it("trusts on 11112 the modality CA step 3 makes in the gateway's namespace, and the smoke client's certificate comes from it", () => {
+    const chain = readObjects(files.caChain);
+    const ca = chain.find((o) => o.kind === "Certificate" && o.metadata?.name === "orthanc-modality-ca") as any;
+    expect(ca.metadata.namespace).toBe(gateway.metadata.namespace);
+    expect(ca.spec).toMatchObject({ isCA: true, secretName: "orthanc-modality-ca", privateKey: { rotationPolicy: "Never" } });
+    const issuer = chain.find((o) => o.kind === "Issuer" && o.metadata?.name === "orthanc-modality-ca") as any;
+    expect(issuer.spec).toEqual({ ca: { secretName: "orthanc-modality-ca" } });
+    const smoke = chain.find((o) => o.kind === "Certificate" && o.metadata?.name === "orthanc-smoke-client") as any;
+    expect(smoke.spec).toMatchObject({ usages: ["client auth", "digital signature"], issuerRef: { name: "orthanc-modality-ca", kind: "Issuer" } });
   });
 
   it("selects the gateway chart's pods, which the security step knows by the same labels", () => {

@@ -53,7 +53,7 @@ describe("two Orthancs on one database behind the proxy (PostgreSQL Lock false)"
   let stack: ScratchStack;
 
   beforeAll(async () => {
-    stack = await ScratchStack.up({ dir, ports, orthancInstances: 2 });
+    stack = await ScratchStack.up({ dir, ports, orthancInstances: 2, callingAets: ["KORTHWEB-REPLICA"] });
   }, 180_000);
 
   afterAll(async () => {
@@ -152,7 +152,10 @@ describe("two Orthancs on one database behind the proxy (PostgreSQL Lock false)"
 
   it("the smoke suite passes through the balanced proxy (stored on one Orthanc, read back from either)", async () => {
     const report = await runSmoke(stack.target());
-    expect(report.checks.filter((check) => check.status !== "pass")).toEqual([]);
+    // Every check passes but the one only gitops can run (another tenant's client certificate), which says why it skips.
+    expect(report.checks.filter((check) => check.status !== "pass").map((check) => `${check.id} ${check.status}: ${check.cause}`)).toEqual([
+      "dicom-client-foreign skip: no other deployment's certificate given (--foreign-client-secret; gitops: the other tenant's)",
+    ]);
   }, 60_000);
 
   it("negative control: with PostgreSQL Lock true the second process refuses to start", async () => {

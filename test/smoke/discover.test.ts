@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverTarget, explicitTarget, kubeTarget, localTarget, TargetOptions } from "../../smoke/discover.ts";
+import { publicTarget } from "../../smoke/target.ts";
 import { Kube } from "../../tasks/lib/kube.ts";
 import { defaults } from "../../tasks/lib/settings.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
@@ -30,6 +31,8 @@ describe("smoke target discovery", () => {
         },
         { apiVersion: "v1", kind: "Service", metadata: { name: "traefik", namespace: "traefik" }, status: { loadBalancer: { ingress: [{ ip: "192.0.2.10" }] } } },
         { apiVersion: "v1", kind: "Service", metadata: { name: "pending", namespace: "traefik" }, status: { loadBalancer: {} } },
+        { apiVersion: "v1", kind: "Secret", metadata: { name: "orthanc-smoke-client", namespace: "orthanc" }, data: { "tls.crt": b64("CLIENT CERT"), "tls.key": b64("CLIENT KEY") } },
+        { apiVersion: "v1", kind: "Secret", metadata: { name: "orthanc-smoke-client", namespace: "mhr-ingress" }, data: { "tls.crt": b64("MHR CERT"), "tls.key": b64("MHR KEY") } },
       ],
     });
     process.env.KUBECONFIG = writeKubeconfig(cluster.url);
@@ -56,6 +59,17 @@ describe("smoke target discovery", () => {
       checksCalledAet: true,
     });
     expect(target.label).toContain("gateway traefik/traefik at 192.0.2.10");
+    // Mutual TLS: the smoke client's certificate from the Secret the install creates; the chart's default is assumed.
+    expect(target).toMatchObject({ client: { cert: "CLIENT CERT", key: "CLIENT KEY", source: "Secret orthanc/orthanc-smoke-client" }, clientAuth: "required" });
+    // No modality CA Secret here: the expired-certificate check will say so instead of running.
+    expect(target.modalityCa).toBeUndefined();
+    // The report never carries key material.
+    expect(JSON.stringify(publicTarget(target))).not.toMatch(/CLIENT KEY|CLIENT CERT/);
+    expect(publicTarget(target)).toMatchObject({ clientCertificate: "Secret orthanc/orthanc-smoke-client" });
+    const foreign = await kubeTarget(new TargetOptions({ "foreign-client-secret": "mhr-ingress/orthanc-smoke-client", "client-auth": "optional" }, {}), defaults, kube, {});
+    expect(foreign).toMatchObject({ foreignClient: { cert: "MHR CERT", source: "Secret mhr-ingress/orthanc-smoke-client" }, clientAuth: "optional" });
+    await expect(kubeTarget(new TargetOptions({ "client-secret": "orthanc/nope" }, {}), defaults, kube, {})).rejects.toThrow("Secret orthanc/nope not found or without tls.crt/tls.key");
+    await expect(kubeTarget(new TargetOptions({ "client-auth": "sometimes" }, {}), defaults, kube, {})).rejects.toThrow('invalid --client-auth "sometimes"');
     expect(cluster.requests).toContain("GET /api/v1/namespaces/orthanc/secrets/orthanc-admin");
   });
 
@@ -79,6 +93,14 @@ describe("smoke target discovery", () => {
     expect(() => new TargetOptions({ "https-port": "99999" }, {}).port("https-port", 443)).toThrow('invalid --https-port "99999"');
     expect(() => new TargetOptions({ "called-aet": "THIS-AE-TITLE-IS-TOO-LONG" }, {}).aet("called-aet", "X")).toThrow(/an AE title is 1–16/);
     await expect(explicitTarget(new TargetOptions({ host: "127.0.0.1", username: "u" }, {}), defaults, {})).rejects.toThrow("--username given without SMOKE_PASSWORD");
+    // Client certificate files: both or neither, and they must exist.
+    const cert = join(dir, "client.crt");
+    writeFileSync(cert, "CERT");
+    await expect(explicitTarget(new TargetOptions({ host: "127.0.0.1", "client-cert": cert }, {}), defaults, {})).rejects.toThrow("--client-cert and --client-key go together (got only --client-cert)");
+    await expect(explicitTarget(new TargetOptions({ host: "127.0.0.1", "client-cert": cert, "client-key": join(dir, "missing.key") }, {}), defaults, {})).rejects.toThrow(/client certificate file .*missing\.key does not exist/);
+    writeFileSync(join(dir, "client.key"), "KEY");
+    const withClient = await explicitTarget(new TargetOptions({ host: "127.0.0.1", "client-cert": cert, "client-key": join(dir, "client.key") }, {}), defaults, {});
+    expect(withClient).toMatchObject({ client: { cert: "CERT", key: "KEY" }, clientAuth: "required" });
   });
 
   it("explicit: a host name that does not resolve is named, with what to pass instead (a real lookup of a reserved .invalid name)", async () => {

@@ -7,7 +7,8 @@ and no third-party module:
   ORTHANC_ADMIN_USERNAME=... ORTHANC_ADMIN_PASSWORD=... \\
   check.py --address 127.0.0.1 --web-host web.korthweb.test \\
            --dicom-host dicom.korthweb.test --ca ca.crt [--web-port 443] \\
-           [--dicom-port 11112] [--aet ORTHANC]
+           [--dicom-port 11112] [--aet ORTHANC] \\
+           [--client-cert smoke.crt --client-key smoke.key] [--client-auth required]
 
 Checks, in order:
   1. HTTPS on the web port: certificate chain and hostname verified against
@@ -16,7 +17,11 @@ Checks, in order:
   2. DICOM over TLS on the DICOM port, without SNI (like dcmtk): chain
      verified, the DICOM host among the certificate's SANs; A-ASSOCIATE with
      the Verification SOP class, C-ECHO answered with status 0, A-RELEASE.
+     With --client-cert/--client-key the DICOM checks present that client
+     certificate (mutual TLS on 11112).
   3. An association with a wrong called AE title is rejected.
+  4. With --client-auth required: a DICOM-TLS handshake without a client
+     certificate is refused (alone when no client certificate is given).
 Exit 0 when all pass, 1 when one fails, 2 on bad usage.
 """
 import argparse
@@ -187,8 +192,15 @@ def associate(args, context, called):
     return sock, pdu_type, body
 
 
-def check_dicom(args):
+def dicom_context(args, with_client_cert=True):
     context = tls_context(args.ca, verify_hostname=False)  # no SNI, like dcmtk; SANs checked below
+    if with_client_cert and args.client_cert:
+        context.load_cert_chain(args.client_cert, args.client_key)
+    return context
+
+
+def check_dicom(args):
+    context = dicom_context(args)
     sock, pdu_type, body = associate(args, context, args.aet)
     try:
         if args.ca:
@@ -227,13 +239,26 @@ def check_dicom(args):
 
 
 def check_wrong_aet(args):
-    context = tls_context(args.ca, verify_hostname=False)
+    context = dicom_context(args)
     wrong = "NOT-" + args.aet[:12]
     sock, pdu_type, body = associate(args, context, wrong)
     sock.close()
     if pdu_type != 0x03:
         raise CheckFailed(f"an association to called AE {wrong} was not rejected (PDU type 0x{pdu_type:02x}): is DicomCheckCalledAet on?")
     return f"called AE {wrong} rejected (reason {body[3]})"
+
+
+def check_refused_without_cert(args):
+    """The handshake (or, with TLS 1.3, the first read after it) fails without a client certificate."""
+    context = dicom_context(args, with_client_cert=False)
+    try:
+        sock, pdu_type, _ = associate(args, context, args.aet)
+    except CheckFailed as error:
+        return f"refused: {error}"
+    except (OSError, ssl.SSLError) as error:
+        return f"refused: {error.__class__.__name__}: {error}"
+    sock.close()
+    raise CheckFailed(f"a client without a certificate got PDU type 0x{pdu_type:02x}: the ingress does not require client certificates on {args.dicom_port}")
 
 
 # ---------------------------------------------------------------- main
@@ -249,10 +274,15 @@ def parse_args(argv):
     parser.add_argument("--calling-aet", default="KORTHWEB-CHECK")
     parser.add_argument("--ca", help="PEM file of the CA that signed the ingress certificate")
     parser.add_argument("--insecure", action="store_true", help="skip certificate verification (when no CA is available)")
+    parser.add_argument("--client-cert", help="PEM client certificate for DICOM (mutual TLS on the DICOM port)")
+    parser.add_argument("--client-key", help="PEM key of --client-cert")
+    parser.add_argument("--client-auth", choices=["required", "optional", "none"], default="none", help="what the DICOM port asks of clients")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network operation")
     args = parser.parse_args(argv)
     if not args.ca and not args.insecure:
         parser.error("give --ca FILE, or --insecure to skip certificate verification")
+    if bool(args.client_cert) != bool(args.client_key):
+        parser.error("give --client-cert and --client-key together")
     return args
 
 
@@ -266,11 +296,14 @@ def main(argv):
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     if args.insecure:
         print("! certificate verification is off (--insecure)")
-    checks = [
-        (f"HTTPS {args.web_host} via {args.address}:{args.web_port}", lambda: check_https(args, token)),
-        (f"DICOM TLS C-ECHO {args.aet} via {args.address}:{args.dicom_port}", lambda: check_dicom(args)),
-        ("DICOM wrong called AE title rejected", lambda: check_wrong_aet(args)),
-    ]
+    checks = [(f"HTTPS {args.web_host} via {args.address}:{args.web_port}", lambda: check_https(args, token))]
+    if args.client_cert or args.client_auth != "required":
+        checks += [
+            (f"DICOM TLS C-ECHO {args.aet} via {args.address}:{args.dicom_port}", lambda: check_dicom(args)),
+            ("DICOM wrong called AE title rejected", lambda: check_wrong_aet(args)),
+        ]
+    if args.client_auth == "required":
+        checks.append(("DICOM TLS without a client certificate refused", lambda: check_refused_without_cert(args)))
     failed = 0
     for label, run in checks:
         try:

@@ -248,8 +248,10 @@ function checkOwnIngress(tenant: Tenant, render: TenantRender | undefined): Prob
     add(`Orthanc release does not render: ${render.error}`);
     return problems;
   }
-  const certificates = render.objects.filter((o) => o.kind === "Certificate");
-  if (certificates.length !== 1) add(`renders ${certificates.length} Certificates; needs one of its own`);
+  // The server certificate names hosts; the modality CA and the smoke client's certificate do not.
+  const certificates = render.objects.filter((o) => o.kind === "Certificate" && Array.isArray(record(o.spec).dnsNames));
+  if (certificates.length !== 1) add(`renders ${certificates.length} server Certificates; needs one of its own`);
+  problems.push(...checkOwnModalityCa(tenant, render, gateway.releaseNamespace));
   for (const certificate of certificates) {
     const names = (Array.isArray(record(certificate.spec).dnsNames) ? (record(certificate.spec).dnsNames as unknown[]) : []).map(String).sort();
     const wanted = [endpoints.web, endpoints.dicom].sort();
@@ -261,6 +263,35 @@ function checkOwnIngress(tenant: Tenant, render: TenantRender | undefined): Prob
     if (podSelector.istio !== gatewayLabel(gateway)) add(`${describe(gatewayObject)} selects ${JSON.stringify(podSelector)}, not its own gateway (istio: ${gatewayLabel(gateway)})`);
     // istiod runs with PILOT_SCOPE_GATEWAY_TO_NAMESPACE: elsewhere the Gateway would configure nothing.
     if (namespaceOf(gatewayObject) !== gateway.releaseNamespace) add(`${describe(gatewayObject)} is not in its gateway's namespace ${gateway.releaseNamespace} (set ingress.istio.gatewayResourceNamespace: istiod scopes Gateways to their namespace)`);
+  }
+  return problems;
+}
+
+/**
+ * Mutual TLS on 11112: the tenant's Gateway verifies client certificates against a modality CA of
+ * its own (a self-signed CA Certificate in its gateway namespace), so another tenant's modality
+ * certificate does not open its DICOM port.
+ */
+function checkOwnModalityCa(tenant: Tenant, render: TenantRender, gatewayNamespace: string): Problem[] {
+  const problems: Problem[] = [];
+  const add = (message: string) => problems.push({ check: "isolation", subject: `tenant ${tenant.name}`, message });
+  for (const gatewayObject of render.objects.filter((o) => o.kind === "Gateway")) {
+    const servers = (record(gatewayObject.spec).servers ?? []) as unknown[];
+    const dicom = servers.map(record).find((server) => record(server.port).number === 11112);
+    const tls = record(dicom?.tls);
+    if (tls.mode !== "MUTUAL") {
+      add(`${describe(gatewayObject)} port 11112 tls.mode is ${text(tls.mode) || "unset"}, not MUTUAL: any client with the server's CA may associate`);
+      continue;
+    }
+    const caSecret = text(tls.caCertCredentialName);
+    const ca = render.objects.find((o) => o.kind === "Certificate" && record(o.spec).isCA === true && record(o.spec).secretName === caSecret);
+    if (!caSecret || !ca) {
+      add(`${describe(gatewayObject)} port 11112 trusts ${caSecret ? `Secret ${caSecret}` : "the server's CA (no caCertCredentialName)"}, not a modality CA of its own (dicom.modalityCa.mode certManager)`);
+      continue;
+    }
+    if (namespaceOf(ca) !== gatewayNamespace) add(`${describe(ca)} is not in its gateway's namespace ${gatewayNamespace}`);
+    const issuer = record(record(ca.spec).issuerRef);
+    if (issuer.kind !== "Issuer") add(`${describe(ca)} is issued by ${text(issuer.kind)} ${text(issuer.name)}: a shared issuer could sign a second tenant's CA with the same key`);
   }
   return problems;
 }
