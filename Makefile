@@ -85,6 +85,28 @@ modality-cert: setup ## client certificate for one modality (mutual TLS on 11112
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
 	$(NODE) proving-ground/local/01-packages.ts
 
+# --- backups (issue 18; docs/backup.md). The local stack of make demo by default; TARGET=kube: the release in the kube context. ARGS passes flags.
+
+.PHONY: backup
+backup: setup ## back up the Orthanc database now (pg_dump, large objects included), wait, print where and how big (TARGET=kube; DRY_RUN=1: plan only)
+ifeq ($(TARGET),kube)
+	$(NODE) tasks/backup/backup.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+else
+	$(NODE) proving-ground/local/backup-cli.ts $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+endif
+
+.PHONY: restore
+restore: setup ## restore FROM=<dump>: new database, stop Orthanc, switch (old one kept), start, verify; CONFIRM=1 replaces data (TARGET=kube; DRY_RUN=1)
+ifeq ($(TARGET),kube)
+	$(NODE) tasks/backup/restore.ts --from "$(FROM)" $(if $(filter 1 yes true,$(CONFIRM)),--yes-replace) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+else
+	$(NODE) proving-ground/local/restore-cli.ts --from "$(FROM)" $(if $(filter 1 yes true,$(CONFIRM)),--yes-replace) $(if $(filter-out 0 false no,$(DRY_RUN)),--dry-run) $(ARGS)
+endif
+
+.PHONY: backup-bench
+backup-bench: setup local-packages ## backup and restore of ~1 GB of DICOM on a scratch local stack: figures printed (SIZE_MB=1024), not asserted
+	$(NODE) proving-ground/backup/bench.ts $(if $(SIZE_MB),--size-mb $(SIZE_MB)) $(ARGS)
+
 # --- manual approach (issue 5; docs/manual.md). ARGS passes flags, e.g. ARGS="--timeout 900"; ISTIO_INSTALLER=istioctl installs Istio with istioctl.
 
 .PHONY: manual-install

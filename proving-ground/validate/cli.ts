@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { describeError, ExitCode, exitCodeOf } from "../../tasks/lib/errors.ts";
 import { log, style } from "../../tasks/lib/log.ts";
+import { dedupeWarnings, formatWarning, unpinnedCharts } from "./digests.ts";
 import { formatFinding } from "./finding.ts";
 import { repositorySources } from "./sources.ts";
 import { dedupeFindings, validateSources } from "./validate.ts";
@@ -13,7 +14,8 @@ Renders every approach (helm template for each values set in helm/<chart>/ci/,
 kubectl kustomize for each kustomization under gitops/, helm template of each
 HelmRelease of this repository's charts that a gitops/clusters/ folder deploys,
 every manifest under manual/) and checks every object strictly against the
-pinned Kubernetes and CRD schemas and the workload policy. Needs no cluster.`;
+pinned Kubernetes and CRD schemas and the workload policy. Needs no cluster.
+Images and OCI charts pinned by tag only are listed as warnings (not failures).`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { help: { type: "boolean" }, quiet: { type: "boolean" } }, strict: true });
@@ -28,9 +30,12 @@ async function main(): Promise<number> {
   for (const result of results) {
     if (!values.quiet) log.info(`${result.findings.length ? style.red("✗") : style.green("✓")} ${result.source.label}: ${result.objects} objects`);
   }
+  // Warnings never fail the run: digests of upstream images cannot be read offline.
+  const warnings = dedupeWarnings([...results.flatMap((result) => result.warnings), ...unpinnedCharts()]);
+  for (const warning of warnings) process.stdout.write(`${style.yellow(formatWarning(warning))}\n`);
   for (const finding of findings) process.stdout.write(`${formatFinding(finding)}\n`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const summary = `${findings.length} finding${findings.length === 1 ? "" : "s"} in ${objects} objects from ${results.length} sources (${seconds}s)`;
+  const summary = `${findings.length} finding${findings.length === 1 ? "" : "s"} in ${objects} objects from ${results.length} sources (${seconds}s); ${warnings.length} digest warning${warnings.length === 1 ? "" : "s"}`;
   if (findings.length) log.error(summary);
   else log.plain(style.green(`✓ ${summary}`));
   return findings.length ? ExitCode.findings : 0;

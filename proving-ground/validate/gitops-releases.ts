@@ -1,14 +1,15 @@
-// What the gitops approach actually installs from this repository's charts.
-// `kubectl kustomize` of gitops/ shows a tenant's HelmRelease but not the
-// Deployment, ConfigMap, … that helm-controller makes of it, so: follow each
-// cluster folder under gitops/clusters/ as Flux does (tasks/gitops/tree.ts)
-// and render every HelmRelease whose chart comes from this repository with its
-// inline values and post-renderers (proving-ground/checks/gitops/release-render.ts). Findings
-// name the folder that applies the HelmRelease, and the HelmRelease.
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+// What the gitops approach actually installs, beyond `kubectl kustomize` of
+// each folder. That shows a tenant's base folders with ${tenant} still in
+// them and a tenant's HelmRelease, but neither the objects Flux applies after
+// filling in a Kustomization's postBuild variables nor the Deployment,
+// ConfigMap, … that helm-controller makes of the HelmRelease. So: follow each
+// cluster folder under gitops/clusters/ as Flux does (tasks/gitops/tree.ts,
+// which substitutes), take every Kustomization with postBuild variables, and
+// render every HelmRelease whose chart comes from this repository with its
+// inline values and post-renderers (proving-ground/checks/gitops/release-render.ts).
+// Findings name the folder and the Kustomization or HelmRelease.
 import { renderGitRelease } from "../checks/gitops/release-render.ts";
-import { chartFromThisRepository, refId, renderFluxTree, type FluxTree, type HelmReleaseInfo } from "../../tasks/gitops/tree.ts";
+import { chartFromThisRepository, clusterFolders, record, refId, renderFluxTree, type FluxTree, type HelmReleaseInfo } from "../../tasks/gitops/tree.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import type { Source } from "./source.ts";
 
@@ -20,20 +21,27 @@ export function releaseLabel(tree: FluxTree, release: HelmReleaseInfo): string {
   return `${clean(unit?.path ?? "gitops")} (HelmRelease ${refId(release.ref)} → ${clean(release.chart.chart ?? "?")})`;
 }
 
-/** Cluster folders Flux can start from: gitops/clusters/<name>, as ./gitops/clusters/<name>. */
-function clusterPaths(root: string): string[] {
-  const dir = join(root, "gitops", "clusters");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "kustomization.yaml")))
-    .map((entry) => `./gitops/clusters/${entry.name}`)
-    .sort();
+/** What each Kustomization with postBuild variables applies, substituted: "gitops/tenants/base/workload (Kustomization bhc/tenant, postBuild)". */
+export function substitutedUnitSources(tree: FluxTree): Source[] {
+  return tree.units
+    .filter((unit) => unit.object && Object.keys(record(record(record(unit.object.spec).postBuild))).length > 0)
+    .map((unit): Source => {
+      const label = `${clean(unit.path)} (Kustomization ${refId(unit.ref)}, postBuild)`;
+      return {
+        label,
+        committed: true,
+        load: async () => {
+          if (unit.renderError) throw new Error(unit.renderError);
+          return unit.objects.map((object, index) => ({ object, source: label, index }));
+        },
+      };
+    });
 }
 
-/** One source per HelmRelease of our charts reached from any cluster folder (a release reached twice is checked once). */
+/** One source per substituted Kustomization and per HelmRelease of our charts reached from any cluster folder (one reached twice is checked once). */
 export async function gitopsReleaseSources(root = repoRoot): Promise<Source[]> {
   const sources = new Map<string, Source>();
-  for (const clusterPath of clusterPaths(root)) {
+  for (const clusterPath of clusterFolders(root)) {
     let tree: FluxTree;
     try {
       tree = await renderFluxTree(root, clusterPath);
@@ -42,6 +50,7 @@ export async function gitopsReleaseSources(root = repoRoot): Promise<Source[]> {
       sources.set(label, { label, committed: false, load: () => Promise.reject(error as Error) });
       continue;
     }
+    for (const source of substitutedUnitSources(tree)) if (!sources.has(source.label)) sources.set(source.label, source);
     for (const release of tree.releases.filter((release) => chartFromThisRepository(tree, release))) {
       const label = releaseLabel(tree, release);
       if (sources.has(label)) continue;

@@ -5,7 +5,9 @@
 //   API server of that version serves, without needing one running;
 // - the custom kinds (Istio, cert-manager, Traefik, Flux, prometheus-operator)
 //   from the CRDs that proving-ground/cluster/crds.ts derives from the
-//   kubernetes-models validators (the simulated cluster serves the same CRDs).
+//   kubernetes-models validators (the simulated cluster serves the same CRDs);
+// - CloudNativePG and its Barman Cloud Plugin from their upstream CRD files at
+//   the pinned module versions (crd-models.ts).
 // Only served API versions are written (tasks/lib/api-versions.ts), so an
 // alpha/beta kind has no schema and is reported as such.
 // Strictness: neither source says "no other fields" (the API server prunes or
@@ -29,6 +31,7 @@ import { pins } from "../../tasks/lib/settings.ts";
 import { servedApis } from "../../tasks/lib/api-versions.ts";
 import { crdFile } from "../cluster/crd-cache.ts";
 import { cacheRoot } from "../cluster/layout.ts";
+import { crdModuleApis, crdModuleDocuments, crdModulesKey } from "./crd-models.ts";
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -123,6 +126,9 @@ export function objectMetaDefinitions(openApiDir: string): Record<string, unknow
   return Object.fromEntries(reachable(components, objectMetaName).map((ref) => [ref, strictSchema(components[ref], false)]));
 }
 
+// A named function, not an arrow with `in` as a parameter default: Node's type stripping cannot parse that.
+const isServed = (apiVersion: string): boolean => apiVersion in servedApis;
+
 /**
  * One schema per served custom kind, from the CRDs of the simulated cluster. A CRD may not describe
  * metadata (the API server checks it), so it is given Kubernetes' own ObjectMeta here.
@@ -131,7 +137,7 @@ export function crdKindSchemas(
   crds: readonly Crd[],
   metaDefinitions: Record<string, unknown>,
   /** Which API versions to take: served ones by default; upstream CRD files (e.g. CloudNativePG's) name their own. */
-  accept: (apiVersion: string) => boolean = (apiVersion) => apiVersion in servedApis,
+  accept: (apiVersion: string) => boolean = isServed,
 ): Map<string, JsonSchema> {
   const out = new Map<string, JsonSchema>();
   for (const crd of crds) {
@@ -158,21 +164,28 @@ async function kubernetesOpenApiDir(): Promise<string> {
   return openApi;
 }
 
-const generatorSources = ["proving-ground/validate/kube-schemas.ts", "tasks/lib/api-versions.ts"];
+const generatorSources = ["proving-ground/validate/kube-schemas.ts", "proving-ground/validate/crd-models.ts", "tasks/lib/api-versions.ts"];
 
 /**
  * The schema folder for the pinned Kubernetes version and the current CRDs, generated on first use
- * and cached outside the repository (keyed by the version, the CRD cache key and this generator).
+ * and cached outside the repository (keyed by the version, the CRD cache key, the pinned CRD
+ * modules and this generator).
  */
 export async function schemaDir(): Promise<string> {
   const crds = await crdFile();
-  const hash = createHash("sha256").update(`${pins.cluster.kubernetes}\n${crds.path}\n`);
+  const hash = createHash("sha256").update(`${pins.cluster.kubernetes}\n${crds.path}\n${crdModulesKey()}\n`);
   for (const source of generatorSources) hash.update(readFileSync(fromRoot(source)));
   const dir = join(cacheRoot(), "kubeconform-schemas", `${pins.cluster.kubernetes}-${hash.digest("hex").slice(0, 16)}`);
   if (existsSync(join(dir, ".complete"))) return dir;
   const openApi = await kubernetesOpenApiDir();
   const crdItems = (JSON.parse(readFileSync(crds.path, "utf8")) as { items: Crd[] }).items;
-  const schemas = new Map([...kubernetesKindSchemas(openApi), ...crdKindSchemas(crdItems, objectMetaDefinitions(openApi))]);
+  const meta = objectMetaDefinitions(openApi);
+  const moduleCrds = (await crdModuleDocuments()) as Crd[];
+  const schemas = new Map([
+    ...kubernetesKindSchemas(openApi),
+    ...crdKindSchemas(crdItems, meta),
+    ...crdKindSchemas(moduleCrds, meta, (apiVersion) => Object.hasOwn(crdModuleApis, apiVersion)),
+  ]);
   // Written aside then renamed: a concurrent `make validate` never reads half a folder.
   const partial = `${dir}.${process.pid}`;
   rmSync(partial, { recursive: true, force: true });

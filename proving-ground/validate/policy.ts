@@ -8,7 +8,7 @@ import { asArray, asObject, get, type Json } from "./json.ts";
 import { checkPodSecurity } from "./pod-security.ts";
 
 /** Where the pod spec sits inside each workload kind. */
-const podSpecPaths: Record<string, string[]> = {
+export const podSpecPaths: Record<string, string[]> = {
   Pod: ["spec"],
   Deployment: ["spec", "template", "spec"],
   StatefulSet: ["spec", "template", "spec"],

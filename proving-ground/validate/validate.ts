@@ -2,6 +2,7 @@
 // and get findings back. Used by `make validate`, by `make audit` and by tests.
 import { describeObject, ManifestParseError, parseManifests, type SourcedObject } from "../../tasks/lib/manifests.ts";
 import { allowedWithoutSchema, removedApis } from "../../tasks/lib/api-versions.ts";
+import { unpinnedImages, type DigestWarning } from "./digests.ts";
 import type { Finding, Issue } from "./finding.ts";
 import { hasSchema, kubeconformIssues, schemaDir, type SchemaInput } from "./kubeconform.ts";
 import { checkPolicy } from "./policy.ts";
@@ -73,6 +74,8 @@ export interface SourceResult {
   source: Source;
   objects: number;
   findings: Finding[];
+  /** Not failures: images pinned by tag only (digests.ts). */
+  warnings: DigestWarning[];
 }
 
 /** Renders the sources (`concurrency` at a time), then checks all their objects with one kubeconform run. */
@@ -97,10 +100,10 @@ export async function validateSources(sources: readonly Source[], concurrency = 
   let offset = 0;
   return sources.map((source, index) => {
     const item = loaded[index]!;
-    if ("error" in item) return { source, objects: 0, findings: [item.error] };
+    if ("error" in item) return { source, objects: 0, findings: [item.error], warnings: [] };
     const own = schema.slice(offset, offset + item.objects.length);
     offset += item.objects.length;
-    return { source, objects: item.objects.length, findings: findingsOf(item.objects, own, { committed: source.committed }) };
+    return { source, objects: item.objects.length, findings: findingsOf(item.objects, own, { committed: source.committed }), warnings: unpinnedImages(item.objects) };
   });
 }
 

@@ -103,12 +103,15 @@ export function gitRepositoryObject(source: SourceOptions): KubeObject {
   };
 }
 
+/** The label of the platform's Kustomization per tenant (tenants/base/tenant.yaml): the one that creates the tenant's copy of this repository. */
+export const onboardingLabel = { key: "korthweb/onboarding", value: "tenant" } as const;
+
 /**
  * Points the platform's copies of this repository in tenant namespaces (tenants/base/onboarding/sources.yaml,
  * written with placeholders) at the fork, with the same credentials Secret (copied into each tenant namespace
- * by step 4): a JSON patch Flux applies to what the entry Kustomization builds. Under
- * --no-cross-namespace-refs a tenant cannot use flux-system's GitRepository, and its own copy's URL is the
- * bootstrap's to know, not Git's.
+ * by step 4). Under --no-cross-namespace-refs a tenant cannot use flux-system's GitRepository, and its own
+ * copy's URL is the bootstrap's to know, not Git's. Each copy is applied by its tenant's onboarding
+ * Kustomization, so the entry hands each of those this JSON patch (a patch that adds a patch).
  */
 export function tenantRepositoryPatch(source: SourceOptions): { target: Record<string, string>; patch: string } {
   const ops = [
@@ -116,7 +119,11 @@ export function tenantRepositoryPatch(source: SourceOptions): { target: Record<s
     { op: "replace", path: "/spec/ref", value: { branch: source.branch } },
     ...(source.secretName ? [{ op: "add", path: "/spec/secretRef", value: { name: source.secretName } }] : []),
   ];
-  return { target: { group: "source.toolkit.fluxcd.io", kind: "GitRepository", name: bootstrap.gitRepository }, patch: JSON.stringify(ops) };
+  const forCopies = { target: { group: "source.toolkit.fluxcd.io", kind: "GitRepository", name: bootstrap.gitRepository }, patch: JSON.stringify(ops) };
+  return {
+    target: { group: "kustomize.toolkit.fluxcd.io", kind: "Kustomization", labelSelector: `${onboardingLabel.key}=${onboardingLabel.value}` },
+    patch: JSON.stringify([{ op: "add", path: "/spec/patches", value: [forCopies] }]),
+  };
 }
 
 /**

@@ -1,14 +1,20 @@
 // The Flux tree as Flux would apply it, read from the checkout: start at the
 // cluster folder (what the entry Kustomization applies), build it with
-// `kubectl kustomize`, and follow every Flux Kustomization it contains to the
-// folder it points at. The install tasks read tenants, releases and the wait
-// order from here; the checks (checks.ts) read everything.
-import { existsSync } from "node:fs";
-import { join, normalize } from "node:path";
+// `kubectl kustomize` (plus the Kustomization's own spec.patches), fill in its
+// postBuild variables as kustomize-controller does (post-build.ts), and
+// follow every Flux Kustomization it contains to the folder it points at. The
+// one reader of the tree: the install tasks read tenants, releases and the
+// wait order from here; the checks, the validator and the audit in
+// proving-ground/ read everything.
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, normalize, relative } from "node:path";
+import { stringify } from "yaml";
 import { run } from "../lib/exec.ts";
 import { parseManifests, type KubeObject } from "../lib/manifests.ts";
 import { requireToolPath } from "../lib/tools.ts";
 import { record, text } from "../lib/values.ts";
+import { postBuildVariables, substituteObjects } from "./post-build.ts";
 
 /** What `make gitops-install` creates outside Git: the source and the entry Kustomization. */
 export const bootstrap = { namespace: "flux-system", gitRepository: "korthweb", entryKustomization: "korthweb" } as const;
@@ -18,9 +24,6 @@ export const defaultClusterPath = "./gitops/clusters/production";
 
 /** Label on a tenant's Namespaces, naming the tenant. */
 export const tenantLabel = "korthweb/tenant";
-
-/** The tenant that tenants/base describes before renaming (no deployed object may keep it). */
-export const baseTenantName = "example";
 
 const kindOf = (object: KubeObject) => `${String(object.apiVersion)} ${String(object.kind)}`;
 export const isFluxKustomization = (o: KubeObject) => kindOf(o) === "kustomize.toolkit.fluxcd.io/v1 Kustomization";
@@ -75,6 +78,8 @@ export interface Tenant {
   namespaces: string[];
   /** The tenant's Flux Kustomization (it lives in one of the tenant's namespaces). */
   unit?: FluxUnit;
+  /** The platform's Kustomization that creates the tenant's namespaces (tenants/base/tenant.yaml). */
+  onboarding?: FluxUnit;
   /** Every object of the tenant: its Namespaces and all objects in them. */
   objects: KubeObject[];
   releases: HelmReleaseInfo[];
@@ -100,17 +105,38 @@ function refsOf(list: unknown, defaultNamespace: string): Ref[] {
   return list.map((item) => ({ name: String(record(item).name ?? ""), namespace: text(record(item).namespace) ?? defaultNamespace }));
 }
 
+/** Cluster folders Flux can start from: gitops/clusters/<name> holding a kustomization.yaml, as ./gitops/clusters/<name>. */
+export function clusterFolders(root: string): string[] {
+  const dir = join(root, "gitops", "clusters");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "kustomization.yaml")))
+    .map((entry) => `./gitops/clusters/${entry.name}`)
+    .sort();
+}
+
 /** The folder a Flux path points at, inside the checkout ("./gitops/x" → <root>/gitops/x). */
 export function folderOf(root: string, path: string): string {
   return join(root, normalize(path.replace(/^\.\//, "")));
 }
 
-async function kustomize(root: string, path: string): Promise<{ objects: KubeObject[]; error?: string }> {
+/**
+ * `kubectl kustomize` of a Flux path, with the Kustomization's spec.patches applied on top as
+ * kustomize-controller does (through a scratch kustomization that includes the folder: kustomize
+ * refuses absolute paths, so it is reached relatively).
+ */
+async function kustomize(root: string, path: string, patches: unknown[] = []): Promise<{ objects: KubeObject[]; error?: string }> {
   const dir = folderOf(root, path);
   if (!existsSync(dir)) return { objects: [], error: `folder ${path} does not exist` };
-  const result = await run(requireToolPath("kubectl"), ["kustomize", dir], { silent: true, allowFailure: true });
-  if (result.exitCode !== 0) return { objects: [], error: result.stderr.trim().split("\n").slice(-3).join(" ") };
-  return { objects: parseManifests(result.stdout, `${path} (kustomize)`).map((item) => item.object) };
+  const scratch = patches.length > 0 ? mkdtempSync(join(tmpdir(), "korthweb-flux-patches-")) : undefined;
+  try {
+    if (scratch) writeFileSync(join(scratch, "kustomization.yaml"), stringify({ resources: [relative(scratch, dir)], patches }));
+    const result = await run(requireToolPath("kubectl"), ["kustomize", scratch ?? dir], { silent: true, allowFailure: true });
+    if (result.exitCode !== 0) return { objects: [], error: result.stderr.trim().split("\n").slice(-3).join(" ") };
+    return { objects: parseManifests(result.stdout, `${path} (kustomize)`).map((item) => item.object) };
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function unitFrom(object: KubeObject): Omit<FluxUnit, "objects"> {
@@ -165,10 +191,17 @@ export async function renderFluxTree(root: string, clusterPath = defaultClusterP
   const queue = [entry];
   while (queue.length > 0) {
     const next = queue.shift()!;
-    if (seen.has(refId(next.ref))) continue;
+    if (seen.has(refId(next.ref))) {
+      // Two folders defining one Kustomization differently (a copied tenant left with the other's name): kept, unrendered, for the graph check to report.
+      const first = units.find((unit) => refId(unit.ref) === refId(next.ref));
+      if (first?.object && next.object && JSON.stringify(first.object) !== JSON.stringify(next.object)) units.push({ ...next, objects: [] });
+      continue;
+    }
     seen.add(refId(next.ref));
     const fromOurSource = next.sourceRef.kind === "GitRepository" && repositories.some((ref) => refId(ref) === refId(next.sourceRef));
-    const rendered = fromOurSource ? await kustomize(root, next.path) : { objects: [], error: `source ${next.sourceRef.kind} ${refId(next.sourceRef)} is not this repository` };
+    const patches = record(next.object?.spec).patches;
+    const built = fromOurSource ? await kustomize(root, next.path, Array.isArray(patches) ? patches : []) : { objects: [], error: `source ${next.sourceRef.kind} ${refId(next.sourceRef)} is not this repository` };
+    const rendered = built.error || !next.object ? built : postBuild(next.object, built.objects, units.flatMap((unit) => unit.objects));
     const unit: FluxUnit = { ...next, objects: rendered.objects, ...(rendered.error ? { renderError: rendered.error } : {}) };
     units.push(unit);
     if (unit.ref.namespace === bootstrap.namespace) repositories.push(...platformCopies(rendered.objects));
@@ -180,6 +213,20 @@ export async function renderFluxTree(root: string, clusterPath = defaultClusterP
     objects,
   );
   return { root, clusterPath, units, releases, objects, repositories, tenants: tenantsOf(units, releases, objects) };
+}
+
+/** A unit's kustomize output with its postBuild variables filled in; substituteFrom reads ConfigMaps the tree applies in its namespace. */
+function postBuild(kustomization: KubeObject, objects: KubeObject[], applied: readonly KubeObject[]): { objects: KubeObject[]; error?: string } {
+  const lookup = (kind: string, name: string) => {
+    const found = applied.find((o) => o.apiVersion === "v1" && o.kind === kind && kind === "ConfigMap" && nameOf(o) === name && namespaceOf(o) === namespaceOf(kustomization));
+    return found ? Object.fromEntries(Object.entries(record(found.data)).map(([key, value]) => [key, String(value)])) : undefined;
+  };
+  try {
+    const variables = postBuildVariables(kustomization, lookup);
+    return { objects: variables ? substituteObjects(objects, variables) : objects };
+  } catch (error) {
+    return { objects: [], error: `postBuild: ${(error as Error).message}` };
+  }
 }
 
 /**
@@ -215,6 +262,7 @@ function tenantsOf(units: FluxUnit[], releases: HelmReleaseInfo[], objects: Kube
       name,
       namespaces,
       unit: units.find((unit) => namespaces.includes(unit.ref.namespace)),
+      onboarding: units.find((unit) => !namespaces.includes(unit.ref.namespace) && unit.objects.some((o) => o.kind === "Namespace" && namespaces.includes(nameOf(o)))),
       objects: objects.filter(inTenant),
       releases: releases.filter((release) => namespaces.includes(release.ref.namespace)),
     };

@@ -1,12 +1,13 @@
 // `make gitops-uninstall`: remove what Flux deployed, in the reverse order of
 // the install, so that each Flux Kustomization cleans up after itself while
 // its service account and the controllers still exist:
-//   stop syncing → tenants → shared infrastructure → the entry and the source → Flux.
+//   stop syncing (the entry and each tenant's onboarding, which would
+//   re-create what the next steps remove) → tenants' workloads → tenants'
+//   onboarding and the shared infrastructure → the entry and the source → Flux.
 // The tenants' namespaces (database volumes, the Secrets made at install) stay
 // unless --purge (PURGE=1). CRDs of Istio and cert-manager stay (Helm never
 // deletes CRDs; other workloads may use them).
 import { TaskError } from "../lib/errors.ts";
-import type { Kube } from "../lib/kube.ts";
 import { log, style } from "../lib/log.ts";
 import { preflight } from "../lib/preflight.ts";
 import { pins } from "../lib/settings.ts";
@@ -104,17 +105,27 @@ const checks: Task = {
   },
 };
 
+/** The platform's Kustomizations that onboard the tenants (tenants/base/tenant.yaml): they re-create a tenant's Kustomization unless suspended. */
+async function onboardingUnits(ctx: TaskContext): Promise<Ref[]> {
+  const tree = await gitopsTree(ctx);
+  return tree.tenants.flatMap((tenant) => (tenant.onboarding ? [tenant.onboarding.ref] : []));
+}
+
+async function suspend(ctx: TaskContext, ref: Ref): Promise<void> {
+  const args = ["patch", fluxResources.kustomization, ref.name, "-n", ref.namespace, "--type", "merge", "-p", '{"spec":{"suspend":true}}'];
+  if (ctx.dryRun) return log.info(`${style.yellow("[dry-run]")} would run: kubectl ${args.join(" ")}`);
+  if (!(await ctx.kube.get(fluxResources.kustomization, ref.name, ref.namespace))) return log.info(`Kustomization ${refId(ref)} is not there: nothing syncs`);
+  await ctx.kube.kubectl(args, { silent: true });
+  log.ok(`Kustomization ${refId(ref)} suspended`);
+}
+
 const stopSync: Task = {
   id: "gitops/uninstall",
   cluster: true,
   title: "Stop syncing from Git",
-  summary: `Suspends Kustomization ${refId(entryRef)} so Flux does not re-create what the next steps remove.`,
+  summary: `Suspends Kustomization ${refId(entryRef)} and each tenant's onboarding Kustomization so Flux does not re-create what the next steps remove.`,
   run: async (ctx) => {
-    const args = ["patch", fluxResources.kustomization, entryRef.name, "-n", entryRef.namespace, "--type", "merge", "-p", '{"spec":{"suspend":true}}'];
-    if (ctx.dryRun) return log.info(`${style.yellow("[dry-run]")} would run: kubectl ${args.join(" ")}`);
-    if (!(await ctx.kube.get(fluxResources.kustomization, entryRef.name, entryRef.namespace))) return log.info(`Kustomization ${refId(entryRef)} is not there: nothing syncs`);
-    await ctx.kube.kubectl(args, { silent: true });
-    log.ok(`Kustomization ${refId(entryRef)} suspended`);
+    for (const ref of [entryRef, ...(await onboardingUnits(ctx))]) await suspend(ctx, ref);
   },
 };
 
@@ -132,21 +143,35 @@ const tenants: Task = {
 const infrastructure: Task = {
   id: "gitops/uninstall",
   cluster: true,
-  title: "Remove the shared infrastructure",
-  summary: "Deletes the infrastructure Kustomizations, configs before controllers; Flux uninstalls Kiali, monitoring, cert-manager and Istio and deletes their namespaces.",
+  title: "Remove the tenants' onboarding and the shared infrastructure",
+  summary:
+    "Deletes the Kustomizations in flux-system in reverse dependency order: each tenant's onboarding (suspended, so its account, bindings and sources are deleted here from its inventory; the tenant's namespaces stay unless --purge), " +
+    "then configs before controllers (Flux uninstalls Kiali, monitoring, cert-manager and Istio and deletes their namespaces).",
   run: async (ctx) => {
     const units = (await deployedUnits(ctx)).filter((unit) => unit.namespace === bootstrap.namespace);
-    for (const ref of [...units].reverse()) await deleteAndWait(ctx, fluxResources.kustomization, ref);
+    const onboarding = (await onboardingUnits(ctx)).map(refId);
+    for (const ref of [...units].reverse()) {
+      // Suspended in the first step, so its objects are removed here rather than left to Flux.
+      if (onboarding.includes(refId(ref))) await removeLeftovers(ctx, ref);
+      await deleteAndWait(ctx, fluxResources.kustomization, ref);
+    }
   },
 };
 
-/** Remaining objects the entry applied (namespaces, service accounts, bindings), tenant namespaces excepted unless purging. */
-async function removeEntryLeftovers(ctx: TaskContext, kube: Kube): Promise<string[]> {
-  const entry = await kube.get(fluxResources.kustomization, entryRef.name, entryRef.namespace);
+/**
+ * Remaining objects a suspended Kustomization applied (namespaces, service accounts, bindings, sources), from its
+ * inventory, tenant namespaces excepted unless purging. Returns the namespaces kept.
+ */
+async function removeLeftovers(ctx: TaskContext, ref: Ref): Promise<string[]> {
+  if (ctx.dryRun) {
+    log.info(`${style.yellow("[dry-run]")} would delete the objects ${refId(ref)} applied (from its inventory), keeping tenant namespaces unless --purge`);
+    return [];
+  }
+  const unit = await ctx.kube.get(fluxResources.kustomization, ref.name, ref.namespace);
   const kept: string[] = [];
-  for (const item of parseInventory(entry).filter((i) => !isFluxKustomization(i)).reverse()) {
+  for (const item of parseInventory(unit).filter((i) => !isFluxKustomization(i)).reverse()) {
     if (item.kind === "Namespace" && item.group === "") {
-      const namespace = await kube.get<{ metadata?: { labels?: Record<string, string> } }>("namespace", item.name);
+      const namespace = await ctx.kube.get<{ metadata?: { labels?: Record<string, string> } }>("namespace", item.name);
       if (namespace?.metadata?.labels?.[tenantLabel] && !purging(ctx)) {
         kept.push(item.name);
         continue;
@@ -154,6 +179,7 @@ async function removeEntryLeftovers(ctx: TaskContext, kube: Kube): Promise<strin
     }
     await deleteAndWait(ctx, resourceOf(item), { name: item.name, ...(item.namespace ? { namespace: item.namespace } : {}) });
   }
+  if (kept.length > 0) log.info(`kept: namespaces ${kept.join(", ")} (database volumes, Secrets); --purge (PURGE=1) deletes them`);
   return kept;
 }
 
@@ -161,15 +187,9 @@ const entry: Task = {
   id: "gitops/uninstall",
   cluster: true,
   title: "Remove the entry Kustomization and the Git source",
-  summary: `Deletes what ${refId(entryRef)} applied itself (tenant service accounts and bindings; tenant namespaces only with --purge), then it and the GitRepository.`,
+  summary: `Deletes anything ${refId(entryRef)} applied itself that is still there (tenant namespaces only with --purge), then it and the GitRepository.`,
   run: async (ctx) => {
-    if (ctx.dryRun) {
-      const tree = await gitopsTree(ctx);
-      log.info(`${style.yellow("[dry-run]")} would delete the objects ${refId(entryRef)} applied (from its inventory), keeping the namespaces of ${tree.tenants.map((t) => t.name).join(", ")} unless --purge`);
-    } else {
-      const kept = await removeEntryLeftovers(ctx, ctx.kube);
-      if (kept.length > 0) log.info(`kept: namespaces ${kept.join(", ")} (database volumes, Secrets); --purge (PURGE=1) deletes them`);
-    }
+    await removeLeftovers(ctx, entryRef);
     await deleteAndWait(ctx, fluxResources.kustomization, entryRef);
     await deleteAndWait(ctx, fluxResources.gitRepository, { name: bootstrap.gitRepository, namespace: bootstrap.namespace });
   },

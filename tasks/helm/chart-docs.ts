@@ -2,14 +2,15 @@
 // values.schema.json (values-schema.ts) and README.md, the values reference, by
 // helm-docs (pinned in pins.goTools, built by `make setup-go-tools`) from
 // README.md.gotmpl and the "# --" comments. A test fails when either is stale.
-//   node tasks/helm/chart-docs.ts [--check]   write both, or only report stale ones (exit 1)
+//   node tasks/helm/chart-docs.ts [--check]   write both, or only report stale ones (exit 9)
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
-import { fromRoot, toolsBinDir } from "../lib/paths.ts";
+import { log } from "../lib/log.ts";
+import { displayPath, fromRoot, toolsBinDir } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
+import { main, type Task } from "../lib/task.ts";
 import { chartSchema, schemaText } from "./values-schema.ts";
 
 export const chartDir = fromRoot("helm", "orthanc");
@@ -52,18 +53,35 @@ export async function generatedFiles(dir = chartDir): Promise<GeneratedFile[]> {
 
 export const isStale = (file: GeneratedFile) => !existsSync(file.path) || readFileSync(file.path, "utf8") !== file.text;
 
-if (import.meta.main) {
-  const { values } = parseArgs({ options: { check: { type: "boolean" } } });
-  const files = await generatedFiles();
-  for (const file of files) {
-    if (values.check) {
-      if (isStale(file)) {
-        process.stderr.write(`${file.path} is stale: run make chart-docs\n`);
-        process.exitCode = 1;
+export const chartDocsTask: Task = {
+  id: "helm/chart-docs",
+  title: "Generate helm/orthanc's values.schema.json and README.md from the annotated values.yaml",
+  summary:
+    "Writes values.schema.json (types from the defaults, constraints from the # @schema blocks) and README.md, the values reference, " +
+    "by helm-docs from the # -- comments, where they differ. --check writes nothing and exits 9 when either is stale; --dry-run names what would be written.",
+  flags: { check: { type: "boolean", description: "write nothing; exit 9 when a generated file is stale" } },
+  run: async (ctx) => {
+    const stale = (await generatedFiles()).filter(isStale);
+    if (ctx.flags.check === true) {
+      if (stale.length > 0) {
+        throw new TaskError(`${stale.map((file) => displayPath(file.path)).join(", ")} no longer match helm/orthanc/values.yaml`, {
+          code: "findings",
+          hint: "run `make chart-docs` and commit the result",
+        });
       }
-    } else if (isStale(file)) {
-      writeFileSync(file.path, file.text);
-      process.stdout.write(`wrote ${file.path}\n`);
+      log.ok("values.schema.json and README.md match values.yaml");
+      return;
     }
-  }
-}
+    if (stale.length === 0) return log.ok("values.schema.json and README.md already match values.yaml: nothing to write");
+    for (const file of stale) {
+      if (ctx.dryRun) {
+        log.info(`[dry-run] would write ${displayPath(file.path)}`);
+        continue;
+      }
+      writeFileSync(file.path, file.text);
+      log.ok(`wrote ${displayPath(file.path)}`);
+    }
+  },
+};
+
+if (import.meta.main) await main("chart-docs", [chartDocsTask]);

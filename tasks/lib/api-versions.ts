@@ -40,8 +40,11 @@ export const servedApis: Record<string, string> = {
   "monitoring.coreos.com/v1alpha1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1",
 };
 
+/** Served APIs whose schemas come from upstream CRD files rather than kubernetes-models (proving-ground/validate/crd-models.ts). */
+export const crdSchemaApis = ["postgresql.cnpg.io/v1", "barmancloud.cnpg.io/v1"];
+
 /** API versions helm should assume the cluster serves, so capability-gated templates (ServiceMonitor, …) render. */
-export const renderApiVersions = Object.keys(servedApis).filter((api) => api.includes("/"));
+export const renderApiVersions = [...Object.keys(servedApis).filter((api) => api.includes("/")), ...crdSchemaApis];
 
 /** Removed or deprecated apiVersions → what to use instead. */
 export const removedApis: Record<string, string> = {

@@ -96,6 +96,22 @@ export const pins = {
   kubePrometheusStackChart: { chart: "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack", version: "92.3.0" },
   /** Kiali through its operator (upstream's recommendation over kiali-server); chart version = Kiali version. */
   kialiOperatorChart: { chart: "kiali-operator", repo: "https://kiali.org/helm-charts", version: "2.32.0" },
+  /**
+   * CloudNativePG, the maintained PostgreSQL alternative (helm/orthanc-db-cnpg, docs/backup.md): operator 1.30.1
+   * (2026-09-23, newest the Go module proxy serves) from its release manifest, and the Barman Cloud Plugin v0.15.0
+   * (2026-09-03) for backups to object storage. Their CRDs, for offline validation only, come from the same versions'
+   * Go modules (config/crd/bases), downloaded into the Go module cache, never committed.
+   */
+  cloudnativePg: {
+    version: "1.30.1",
+    installManifest: "https://github.com/cloudnative-pg/cloudnative-pg/releases/download/v1.30.1/cnpg-1.30.1.yaml",
+    crdModule: { path: "github.com/cloudnative-pg/cloudnative-pg", version: "v1.30.1", files: ["postgresql.cnpg.io_clusters.yaml", "postgresql.cnpg.io_scheduledbackups.yaml"] },
+  },
+  barmanCloudPlugin: {
+    version: "0.15.0",
+    installManifest: "https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v0.15.0/manifest.yaml",
+    crdModule: { path: "github.com/cloudnative-pg/plugin-barman-cloud", version: "v0.15.0", files: ["barmancloud.cnpg.io_objectstores.yaml"] },
+  },
   /** Flux 2.9.6: controllers and CRDs from the release's install.yaml (served APIs: source v1, kustomize v1, helm v2). */
   flux: { version: "v2.9.6", installManifest: "https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml" },
   /** Oldest Kubernetes the manifests target. */

@@ -6,7 +6,7 @@ import { relative } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import type { Kube } from "../lib/kube.ts";
 import { crdsOf } from "../lib/crds.ts";
-import { parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
+import { describeObject, parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
 import type { CrdNeed } from "../lib/task.ts";
 import { log } from "../lib/log.ts";
 import { repoRoot } from "../lib/paths.ts";
@@ -57,9 +57,18 @@ export async function applyFile(ctx: TaskContext, path: string, options: { retry
 export const crdGone = (stderr: string): boolean =>
   stderr.split("\n").filter((line) => line.trim()).every((line) => /no matches for kind|resource mapping not found|ensure CRDs are installed/i.test(line));
 
-/** Delete what a committed file defines, newest first; objects or CRDs already gone are fine. */
-export async function deleteFile(kube: Kube, path: string): Promise<void> {
-  const objects = readObjects(path);
+/** Objects rendered with helm's "keep" resource policy (the backup volume): helm uninstall leaves them, and so do we. */
+export const keptOnUninstall = (object: KubeObject): boolean =>
+  (object.metadata?.annotations as Record<string, unknown> | undefined)?.["helm.sh/resource-policy"] === "keep";
+
+/**
+ * Delete what a committed file defines, newest first; objects or CRDs already gone are fine. Objects with
+ * helm's "keep" resource policy stay unless `purge` (as with helm uninstall).
+ */
+export async function deleteFile(kube: Kube, path: string, options: { purge?: boolean } = {}): Promise<void> {
+  const all = readObjects(path);
+  const objects = options.purge ? all : all.filter((object) => !keptOnUninstall(object));
+  for (const kept of all.filter((object) => !objects.includes(object))) log.info(`kept: ${describeObject(kept)} (helm.sh/resource-policy: keep; --purge or PURGE=1 deletes it)`);
   if (kube.dryRun) {
     await kube.deleteManifests(objects, show(path));
     return;

@@ -66,10 +66,10 @@ const orthanc: Task = {
   id,
   cluster: true,
   title: "Remove routing, Orthanc and PostgreSQL (data kept unless --purge)",
-  summary: "Deletes manual/06-routing and manual/05-orthanc objects and the orthanc-db release; with --purge also its volume, the credential Secrets and the namespace.",
+  summary: "Deletes manual/06-routing and manual/05-orthanc objects (the backup volume orthanc-backups stays) and the orthanc-db release; with --purge also the backup and database volumes, the credential Secrets and the namespace.",
   run: async (ctx) => {
     await deleteFile(ctx.kube, files.routing);
-    await deleteFile(ctx.kube, files.orthanc);
+    await deleteFile(ctx.kube, files.orthanc, { purge: purging(ctx) });
     await ctx.helm.uninstall(releases.postgresql.release, releases.postgresql.namespace);
     await purgeOnly(ctx, `the database volume, Secrets ${secrets.admin.name} and ${secrets.database.name}, namespace ${namespaces.app}`, async () => {
       const claims = await ctx.kube.list<{ metadata: { name: string } }>("persistentvolumeclaim", namespaces.app, `app.kubernetes.io/instance=${releases.postgresql.release}`);

@@ -31,7 +31,8 @@ export function useCheckoutCopies(): () => Checkout {
       edit: (file, from, to) => {
         const text = readFileSync(path(file), "utf8");
         if (!text.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`);
-        writeFileSync(path(file), text.replace(from, to));
+        // A function, so that "$$" or "$&" in `to` are written as they are, not read as replacement patterns.
+        writeFileSync(path(file), text.replace(from, () => to));
       },
       write: (file, text) => {
         if (!existsSync(join(path(file), ".."))) throw new Error(`no folder for ${file}`);

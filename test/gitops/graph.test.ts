@@ -58,8 +58,17 @@ describe("dependency graph", () => {
 
   it("reports a folder that does not build", async () => {
     const checkout = copy();
-    checkout.edit(sync, "path: ./gitops/tenants/example/workload", "path: ./gitops/tenants/example/workloads");
+    checkout.edit(sync, "path: ./gitops/tenants/${tenant}/workload", "path: ./gitops/tenants/${tenant}/workloads");
     const problems = await graphProblems(checkout.root);
     expect(problems).toContain("[render] Kustomization bhc/tenant (./gitops/tenants/bhc/workloads): folder ./gitops/tenants/bhc/workloads does not exist");
+  });
+
+  it("reports a tenant onboarded without the label through which the install points its copy of the repository at the fork", async () => {
+    const checkout = copy();
+    checkout.edit("gitops/tenants/base/tenant.yaml", "    korthweb/onboarding: tenant\n", "    korthweb/onboarding: none\n");
+    const problems = await graphProblems(checkout.root);
+    expect(problems).toContain(
+      "[graph] Kustomization flux-system/tenant-bhc: onboards tenant bhc without the label korthweb/onboarding: tenant, so make gitops-install cannot point the tenant's copy of the repository at your fork (keep tenants/base/tenant.yaml's labels)",
+    );
   });
 });

@@ -3,6 +3,10 @@
 // errors; the steps that talk to a cluster run with the real kubectl against
 // a fake API server (Secrets made once and kept, the source objects, waits
 // that pass or name Flux's reason, the summary).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { task as preflightTask } from "../../tasks/gitops/01-preflight.ts";
 import { task as fluxTask } from "../../tasks/gitops/02-flux.ts";
@@ -18,12 +22,15 @@ import { parseBranch, parseClusterPath, parseGitUrl } from "../../tasks/gitops/o
 import { loadFluxTree, tenantEndpoints, type FluxTree } from "../../tasks/gitops/tree.ts";
 import { parseInventory, uninstallSteps } from "../../tasks/gitops/uninstall.ts";
 import { TaskError } from "../../tasks/lib/errors.ts";
-import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
+import { run } from "../../tasks/lib/exec.ts";
+import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
+import { requireToolPath } from "../../tasks/lib/tools.ts";
+import { repoRoot } from "../../tasks/lib/paths.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { commonKinds, startFakeCluster, type FakeCluster, type ResourceKind } from "../helpers/fake-cluster.ts";
 import { useCapturedLog } from "../helpers/log.ts";
+import { fluxInstallStandIn } from "../../proving-ground/checks/gitops/flux-lockdown-check.ts";
 
 const lines = useCapturedLog();
 const output = () => lines.join("\n");
@@ -31,7 +38,7 @@ const savedKubeconfig = process.env.KUBECONFIG;
 afterEach(() => {
   process.env.KUBECONFIG = savedKubeconfig;
 });
-const fluxManifest = fromRoot("test", "fixtures", "gitops", "flux-install.yaml");
+const fluxManifest = fluxInstallStandIn;
 const fork = ["--url", "https://git.example.test/you/korthweb.git", "--branch", "main"];
 
 /** Each part must appear, in this order. */
@@ -62,11 +69,11 @@ describe("gitops-install --dry-run (no cluster)", () => {
       "7. Summary per tenant",
       "8. Smoke test each tenant",
       "Flux will follow https://git.example.test/you/korthweb.git branch main, folder ./gitops/clusters/production",
-      "Flux tree: 5 Kustomizations, 12 HelmReleases; tenants bhc, mhr",
+      "Flux tree: 7 Kustomizations, 12 HelmReleases; tenants bhc, mhr",
       "would check: kube context set",
-      "would download https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml and apply it",
+      "would download https://github.com/fluxcd/flux2/releases/download/v2.9.6/install.yaml, build ./gitops/clusters/production/flux-system over it and apply the result",
       "would wait for Deployment flux-system/helm-controller to roll out",
-      "would apply (server-side) namespaces: Namespace bhc, Namespace bhc-ingress, Namespace mhr, Namespace mhr-ingress, Namespace monitoring",
+      "would apply (server-side) namespaces: Namespace monitoring, Namespace bhc, Namespace bhc-ingress, Namespace mhr, Namespace mhr-ingress",
       "would create Secret bhc/orthanc-admin (keys username, password; random alphanumeric values) unless it exists",
       "would create Secret mhr/orthanc-db (keys password, postgres-password; random alphanumeric values) unless it exists",
       "would create Secret monitoring/grafana-admin (keys admin-user, admin-password",
@@ -86,12 +93,12 @@ describe("gitops-install --dry-run (no cluster)", () => {
     ]);
   });
 
-  it("checks a local Flux manifest, locks its controllers down and says how many objects it would apply", async () => {
+  it("checks a local Flux manifest, builds the cluster's flux-system folder over it and says how many objects it would apply", async () => {
     const code = await runTasks("gitops/02-flux", [fluxTask], ["--dry-run", "--flux-manifest", fluxManifest]);
     expect(code, output()).toBe(0);
-    expect(output()).toContain(`would apply (server-side) ${fluxManifest}: 12 objects`);
-    expect(output()).toContain("lockdown: kustomize-controller --no-cross-namespace-refs=true --no-remote-bases=true --default-service-account=flux-no-rights");
-    expect(output()).toContain("lockdown: notification-controller --no-cross-namespace-refs=true");
+    expect(output()).toContain(`would apply (server-side) ${fluxManifest} built with ./gitops/clusters/production/flux-system: 12 objects`);
+    expect(output()).toContain("lockdown (./gitops/clusters/production/flux-system): kustomize-controller --no-cross-namespace-refs=true --no-remote-bases=true --default-service-account=flux-no-rights");
+    expect(output()).toContain("lockdown (./gitops/clusters/production/flux-system): notification-controller --no-cross-namespace-refs=true");
   });
 
   it("acts on the tenants named with --tenants only, and refuses unknown ones", async () => {
@@ -103,13 +110,19 @@ describe("gitops-install --dry-run (no cluster)", () => {
     expect(output()).toContain("tenant xyz not in ./gitops/clusters/production (it has bhc, mhr)");
   });
 
-  it("lists the uninstall in reverse order: stop syncing, tenants, infrastructure, entry, Flux, data", async () => {
+  it("lists the uninstall in reverse order: stop syncing, tenants, their onboarding, infrastructure, entry, Flux, data", async () => {
     const code = await runTasks("gitops-uninstall", uninstallSteps, ["--dry-run"]);
     expect(code, output()).toBe(0);
     expectInOrder(output(), [
       "would run: kubectl patch kustomizations.kustomize.toolkit.fluxcd.io korthweb -n flux-system --type merge",
+      "would run: kubectl patch kustomizations.kustomize.toolkit.fluxcd.io tenant-bhc -n flux-system --type merge",
+      "would run: kubectl patch kustomizations.kustomize.toolkit.fluxcd.io tenant-mhr -n flux-system --type merge",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant -n bhc",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant -n mhr",
+      "would delete the objects flux-system/tenant-mhr applied (from its inventory), keeping tenant namespaces unless --purge",
+      "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant-mhr -n flux-system",
+      "would delete the objects flux-system/tenant-bhc applied (from its inventory), keeping tenant namespaces unless --purge",
+      "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io tenant-bhc -n flux-system",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io infra-configs -n flux-system",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io infra-controllers -n flux-system",
       "would run: kubectl delete kustomizations.kustomize.toolkit.fluxcd.io korthweb -n flux-system",
@@ -149,7 +162,7 @@ describe("source flags", () => {
     expect(refusal(() => parseClusterPath("/etc", repoRoot))).toMatch(/must be relative to the repository root/);
     expect(refusal(() => parseClusterPath("./helm/orthanc", repoRoot))).toMatch(/Flux only receives gitops\/ and helm\//);
     expect(refusal(() => parseClusterPath("./gitops/clusters/staging", repoRoot))).toMatch(/no folder gitops\/clusters\/staging in this checkout/);
-    expect(refusal(() => parseClusterPath("./gitops/tenants/base", repoRoot))).toMatch(/gitops\/tenants\/base has no kustomization.yaml/);
+    expect(refusal(() => parseClusterPath("./gitops/tenants", repoRoot))).toMatch(/gitops\/tenants has no kustomization.yaml/);
   });
 
   it("stop the install before anything is applied: an ssh URL needs a deploy key Secret", async () => {
@@ -243,17 +256,26 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
       // Flux's default account has no rights: the entry names the controller's own.
       serviceAccountName: "kustomize-controller",
     });
-    // The tenants' copies of the repository (in their namespaces) are pointed at the same fork, with the key copied next to them.
-    expect((stored("Kustomization")?.spec as any).patches).toEqual([
-      {
-        target: { group: "source.toolkit.fluxcd.io", kind: "GitRepository", name: "korthweb" },
-        patch: JSON.stringify([
-          { op: "replace", path: "/spec/url", value: "https://git.example.test/you/korthweb.git" },
-          { op: "replace", path: "/spec/ref", value: { branch: "main" } },
-          { op: "add", path: "/spec/secretRef", value: { name: "korthweb-deploy-key" } },
-        ]),
-      },
-    ]);
+    // The tenants' copies of the repository (in their namespaces) are pointed at the same fork, with the key copied next to them:
+    // the entry's patch gives each tenant's onboarding Kustomization a patch for its copy. Both applied with kustomize, as Flux does:
+    const entryPatches = (stored("Kustomization")?.spec as any).patches;
+    const fromEntry = (await patched(tree.units.find((unit) => unit.ref.name === "korthweb")!.objects, entryPatches)).filter((o) => o.kind === "Kustomization");
+    const onboarding = fromEntry.filter((o) => (o.spec as any).patches);
+    expect(onboarding.map((o) => o.metadata?.name)).toEqual(["tenant-bhc", "tenant-mhr"]);
+    for (const kustomization of onboarding) {
+      const tenant = String(kustomization.metadata?.name).replace("tenant-", "");
+      const applied = await patched(tree.units.find((unit) => unit.ref.name === kustomization.metadata?.name)!.objects, (kustomization.spec as any).patches);
+      expect(applied.filter((o) => o.kind === "GitRepository").map((o) => ({ namespace: o.metadata?.namespace, ...(o.spec as any) }))).toEqual([
+        {
+          namespace: tenant,
+          interval: "1m",
+          url: "https://git.example.test/you/korthweb.git",
+          ref: { branch: "main" },
+          secretRef: { name: "korthweb-deploy-key" },
+          ignore: "/*\n!/gitops/\n!/helm/\n",
+        },
+      ]);
+    }
     const copies = secrets().filter((o) => o.metadata?.name === "korthweb-deploy-key").map((o) => `${String(o.metadata?.namespace)} ${decoded(o).identity}`);
     expect(copies.sort()).toEqual(["bhc not-a-real-key", "flux-system not-a-real-key", "mhr not-a-real-key"]);
     expect(output()).not.toContain("not-a-real-key");
@@ -294,7 +316,7 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
       "bhc/tenant",
       "mhr/tenant",
     ]);
-    expect(output().match(/Ready=True/g)).toHaveLength(17);
+    expect(output().match(/Ready=True/g)).toHaveLength(19);
   });
 
   it("stops at the first object that does not get Ready and says why, in Flux's words", async () => {
@@ -325,7 +347,7 @@ describe("steps against a (fake) API server, with the real kubectl", () => {
 
   it("runs preflight against the cluster after the offline checks", async () => {
     expect(await runTasks("gitops/01-preflight", [preflightTask], fork), output()).toBe(0);
-    expectInOrder(output(), ["Flux will follow", "Flux tree: 5 Kustomizations", "kube context fake", "API server reachable, Kubernetes v1.34.1"]);
+    expectInOrder(output(), ["Flux will follow", "Flux tree: 7 Kustomizations", "kube context fake", "API server reachable, Kubernetes v1.34.1"]);
   });
 });
 
@@ -358,3 +380,16 @@ describe("helpers", () => {
     expect(flag("--report")).toMatch(/\.work\/smoke\/gitops-mhr\.json$/);
   });
 });
+
+/** `objects` with kustomize `patches` applied, as kustomize-controller applies a Kustomization's spec.patches. */
+async function patched(objects: readonly KubeObject[], patches: unknown[]): Promise<KubeObject[]> {
+  const dir = mkdtempSync(join(tmpdir(), "korthweb-patched-"));
+  try {
+    writeFileSync(join(dir, "objects.yaml"), objects.map((o) => stringify(o)).join("---\n"));
+    writeFileSync(join(dir, "kustomization.yaml"), stringify({ resources: ["objects.yaml"], patches }));
+    const { stdout } = await run(requireToolPath("kubectl"), ["kustomize", dir], { silent: true });
+    return parseManifests(stdout, "patched").map((item) => item.object);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -58,15 +58,17 @@ describe("tenant lockdown", () => {
       "gitops/tenants/bhc/cluster-admin.yaml",
       "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: bhc-everywhere\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: ServiceAccount\n    name: flux-reconciler\n    namespace: bhc\n",
     );
-    checkout.edit("gitops/tenants/bhc/kustomization.yaml", "  - ../base/onboarding\n", "  - ../base/onboarding\n  - cluster-admin.yaml\n");
+    checkout.write("gitops/tenants/base/onboarding/cluster-admin.yaml", checkout.read("gitops/tenants/bhc/cluster-admin.yaml").replaceAll("bhc", "${tenant}"));
+    checkout.edit("gitops/tenants/base/onboarding/kustomization.yaml", "  - sync.yaml\n", "  - sync.yaml\n  - cluster-admin.yaml\n");
     // The binding in <tenant>-ingress names another account.
     const reconciler = checkout.read("gitops/tenants/base/onboarding/reconciler.yaml");
     const last = reconciler.lastIndexOf("    name: flux-reconciler\n");
     checkout.write("gitops/tenants/base/onboarding/reconciler.yaml", `${reconciler.slice(0, last)}    name: someone-else\n${reconciler.slice(last + "    name: flux-reconciler\n".length)}`);
-    // A gateway installed into a namespace of its own choosing (the naming component makes it <tenant>-system).
-    checkout.edit("gitops/tenants/base/workload/gateway.yaml", "  targetNamespace: example-ingress", "  targetNamespace: example-system");
+    // A gateway installed into a namespace of its own choosing.
+    checkout.edit("gitops/tenants/base/workload/gateway.yaml", "  targetNamespace: ${tenant}-ingress", "  targetNamespace: ${tenant}-system");
     const problems = await lockdownProblems(checkout.root);
     expect(problems).toContain("[lockdown] tenant bhc: ClusterRoleBinding bhc-everywhere gives flux-reconciler rights in every namespace");
+    expect(problems).toContain("[lockdown] tenant mhr: ClusterRoleBinding mhr-everywhere gives flux-reconciler rights in every namespace");
     expect(problems).not.toContain("[lockdown] tenant mhr: ClusterRoleBinding bhc-everywhere gives flux-reconciler rights in every namespace");
     expect(problems).toContain("[lockdown] tenant mhr: no RoleBinding gives flux-reconciler rights in its namespace mhr-ingress");
     expect(problems).toContain("[lockdown] tenant bhc: HelmRelease bhc/gateway installs into bhc-system, outside the tenant");
@@ -92,6 +94,8 @@ describe("the tree under Flux's lockdown (--no-cross-namespace-refs, --default-s
       "HelmRelease flux-system/kube-prometheus-stack helm-controller",
       "Kustomization flux-system/infra-configs kustomize-controller",
       "Kustomization flux-system/infra-controllers kustomize-controller",
+      "Kustomization flux-system/tenant-bhc kustomize-controller",
+      "Kustomization flux-system/tenant-mhr kustomize-controller",
     ]);
     // Every HelmRelease of the tree is in flux-system or a tenant's namespace: none elsewhere could name an account with rights.
     const tenantNamespaces = tree.tenants.flatMap((tenant) => tenant.namespaces);
@@ -148,7 +152,7 @@ describe("remote bases (kustomize-controller runs with --no-remote-bases)", () =
 });
 
 describe("the tenants' copies of the repository", () => {
-  it("are placeholders in Git that the entry Kustomization's patch points at the fork, with its credentials", async () => {
+  it("are placeholders in Git that the entry Kustomization's patch (handed on to each tenant's onboarding) points at the fork, with its credentials", async () => {
     const checkout = copy();
     const source = { url: "ssh://git@git.example.test/you/korthweb.git", branch: "feature/x", path: "./gitops/clusters/production", secretName: "korthweb-git" };
     // What kustomize-controller does with the entry: build the cluster folder, then apply its patches.
@@ -168,8 +172,9 @@ describe("the tenants' copies of the repository", () => {
       });
     }
     expect(copies(patched.objects).map((c) => c.namespace).sort()).toEqual(["bhc", "mhr"]);
-    // Nothing else changes.
-    const others = (objects: typeof plain.objects) => objects.filter((o) => o.kind !== "GitRepository");
+    // Nothing else changes but the patch handed on to each tenant's onboarding Kustomization.
+    const withoutHandedOn = (o: (typeof plain.objects)[number]) => (o.kind === "Kustomization" && (o.spec as any).patches ? { ...o, spec: { ...(o.spec as object), patches: undefined } } : o);
+    const others = (objects: typeof plain.objects) => objects.filter((o) => o.kind !== "GitRepository").map(withoutHandedOn);
     expect(others(patched.objects)).toEqual(others(plain.objects));
   });
 });

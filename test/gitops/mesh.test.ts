@@ -44,7 +44,7 @@ describe("the tenants' mesh in the repository", () => {
     expect(checkMesh(tree, renders).map(formatProblem)).toEqual([]);
   });
 
-  it("allows exactly each tenant's own chain under Istio: its gateway → its Orthanc, its Orthanc → its PostgreSQL, Prometheus → metrics", () => {
+  it("allows exactly each tenant's own chain under Istio: its gateway → its Orthanc, its Orthanc and backup Jobs → its PostgreSQL, Prometheus → metrics", () => {
     expect(intendedFlows(mesh)).toEqual([
       "* -> bhc/gateway:443",
       "* -> bhc/gateway:11112",
@@ -52,12 +52,14 @@ describe("the tenants' mesh in the repository", () => {
       "bhc/gateway -> bhc/orthanc:4242",
       "prometheus -> bhc/orthanc:8042 GET /tools/metrics-prometheus",
       "bhc/orthanc -> bhc/postgresql:5432",
+      "bhc/backup -> bhc/postgresql:5432",
       "* -> mhr/gateway:443",
       "* -> mhr/gateway:11112",
       "mhr/gateway -> mhr/orthanc:8042",
       "mhr/gateway -> mhr/orthanc:4242",
       "prometheus -> mhr/orthanc:8042 GET /tools/metrics-prometheus",
       "mhr/orthanc -> mhr/postgresql:5432",
+      "mhr/backup -> mhr/postgresql:5432",
     ]);
   });
 
@@ -82,7 +84,7 @@ describe("the tenants' mesh in the repository", () => {
       );
     expect(sources("orthanc-from-gateway", "bhc")).toEqual([{ principals: [principal(bhc!.gateway)] }]);
     expect(sources("orthanc-metrics", "bhc")).toEqual([{ principals: [principal(mesh.prometheus!)] }]);
-    expect(sources("postgresql-from-orthanc", "bhc")).toEqual([{ principals: [principal(bhc!.orthanc)] }]);
+    expect(sources("postgresql-from-orthanc", "bhc")).toEqual([{ principals: [principal(bhc!.orthanc), principal(bhc!.backup!)] }]);
   });
 });
 
@@ -104,7 +106,10 @@ describe("the mesh check on broken copies", () => {
     expect(problems).toContain("[mesh] AuthorizationPolicies: allow mhr/gateway -> bhc/orthanc:8042, which is not an intended flow");
     expect(problems).toContain("[mesh] AuthorizationPolicies: allow mhr/gateway -> bhc/orthanc:4242, which is not an intended flow");
     // bhc's own chain is still intact, mhr's other flows too.
-    expect(problems.filter((p) => p.includes("which is needed"))).toEqual(["[mesh] AuthorizationPolicies: do not allow mhr/orthanc -> mhr/postgresql:5432, which is needed"]);
+    expect(problems.filter((p) => p.includes("which is needed")).sort()).toEqual([
+      "[mesh] AuthorizationPolicies: do not allow mhr/backup -> mhr/postgresql:5432, which is needed",
+      "[mesh] AuthorizationPolicies: do not allow mhr/orthanc -> mhr/postgresql:5432, which is needed",
+    ]);
   });
 
   it("reports a deleted policy in the base for both tenants", async () => {

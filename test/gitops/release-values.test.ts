@@ -128,7 +128,7 @@ describe("bad tenant values are caught", () => {
 
   it("values that render but break policy are reported by the validator", async () => {
     const checkout = copy();
-    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "    domain: example.korthweb.test\n", "    domain: example.korthweb.test\n    extraEnv:\n      - name: S3_SECRET_KEY\n        value: hunter2hunter2\n");
+    checkout.edit("gitops/tenants/base/workload/orthanc.yaml", "    domain: ${domain}\n", "    domain: ${domain}\n    extraEnv:\n      - name: S3_SECRET_KEY\n        value: hunter2hunter2\n");
     const tree = await renderFluxTree(checkout.root);
     const render = await renderGitRelease(checkout.root, orthancRelease(tree.tenants[0]!)!);
     expect(render.error).toBeUndefined();

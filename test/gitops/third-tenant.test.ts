@@ -82,12 +82,12 @@ describe("a third tenant: one folder plus one line", () => {
 });
 
 describe("a third tenant copied without renaming everything", () => {
-  it("is caught: its workload still deploys into bhc", async () => {
+  it("is caught: with bhc's name left in, it claims bhc's namespaces and Kustomization", async () => {
     const checkout = copy();
     addThirdTenant(checkout);
-    checkout.edit("gitops/tenants/ghc/workload/kustomization.yaml", "      - name=ghc\n", "      - name=bhc\n");
+    checkout.edit("gitops/tenants/ghc/kustomization.yaml", "          tenant: ghc\n", "          tenant: bhc\n");
     const problems = (await verifyCheckout(checkout.root)).problems.map(formatProblem);
-    expect(problems).toContain("[lockdown] tenant ghc: HelmRelease bhc/orthanc is outside the tenant's namespaces (its account may not create it)");
+    expect(problems).toContain("[graph] Kustomization bhc/tenant: defined twice");
   });
 
   it("is caught: the one line forgotten leaves the tenant undeployed", async () => {

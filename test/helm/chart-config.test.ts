@@ -54,7 +54,7 @@ describe("helm/orthanc with default values", () => {
 
   it("no credential in any ConfigMap (the validator's credential scan finds nothing)", () => {
     const configMaps = ofKind(objects, "ConfigMap");
-    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual(["orthanc-ca", "orthanc-config", "orthanc-scripts"]);
+    expect(configMaps.map((c) => c.metadata?.name).sort()).toEqual(["orthanc-backup", "orthanc-ca", "orthanc-config", "orthanc-scripts"]);
     for (const configMap of configMaps) {
       for (const [key, value] of Object.entries(as<Record<string, string>>(configMap.data))) {
         expect(scanText(key, value), `${String(configMap.metadata?.name)}/${key}`).toEqual([]);

@@ -119,6 +119,13 @@ describe("the identities the policies name are the ones the workloads get", () =
     expect(dbSelector["app.kubernetes.io/instance"]).toBe(releases.postgresql.release);
   });
 
+  it("the backup Jobs: service account and pod labels of the rendered CronJob (a client only)", () => {
+    const cronJob = named(objects, "CronJob", "orthanc-backup", namespaces.app);
+    const pod = cronJob.spec.jobTemplate.spec.template;
+    expect(pod.spec.serviceAccountName).toBe(meshWorkloads.backup.serviceAccount);
+    expect(pod.metadata.labels).toEqual(meshWorkloads.backup.labels);
+  });
+
   it("Prometheus and the gateway: service accounts named in their chart values", () => {
     expect(values(files.kubePrometheusStackValues).prometheus.serviceAccount.name).toBe(meshWorkloads.prometheus.serviceAccount);
     expect(values(files.gatewayValues).serviceAccount.name).toBe(meshWorkloads.gateway.serviceAccount);

@@ -128,9 +128,13 @@ describe("manual-uninstall --dry-run", () => {
       "helm uninstall istio-ingress", "helm uninstall istiod", "helm uninstall istio-cni", "helm uninstall istio-base",
     ]);
     expect(text).toContain("kept: the database volume");
+    // The backup volume, like helm uninstall leaves it (helm.sh/resource-policy: keep).
+    expect(text).toContain("kept: PersistentVolumeClaim orthanc/orthanc-backups (helm.sh/resource-policy: keep");
+    expect(text).not.toMatch(/would delete.*PersistentVolumeClaim orthanc\/orthanc-backups/);
     expect(text).not.toContain("would delete namespace");
     lines.length = 0;
     expect(await runTasks("manual-uninstall", uninstallSteps, ["--dry-run", "--purge"])).toBe(0);
+    expect(output()).not.toContain("kept: PersistentVolumeClaim orthanc/orthanc-backups");
     expectInOrder(output(), ["would delete namespace monitoring", "would delete the PersistentVolumeClaims labelled app.kubernetes.io/instance=orthanc-db in orthanc", "would delete namespace orthanc", "would delete namespace cert-manager", "would delete namespace istio-system"]);
   });
 });

@@ -53,7 +53,10 @@ describe("committed manual YAML vs helm/orthanc", () => {
   });
 
   it("splits by step: workload in 05, Gateway and VirtualServices in 06, ServiceMonitor in 08 (scraped over mesh mTLS)", () => {
-    expect(readObjects(files.orthanc).map((o) => o.kind).sort()).toEqual(["ConfigMap", "ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"]);
+    expect(readObjects(files.orthanc).map((o) => o.kind).sort()).toEqual([
+      "ConfigMap", "ConfigMap", "ConfigMap", "CronJob", "Deployment", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy",
+      "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount", "ServiceAccount",
+    ]);
     expect(readObjects(files.routing).map((o) => o.kind)).toEqual(["Gateway", "VirtualService", "VirtualService"]);
     const [monitor] = readObjects(files.orthancServiceMonitor) as any[];
     expect(monitor.kind).toBe("ServiceMonitor");

@@ -132,6 +132,9 @@ Orthanc substitutes from the environment before parsing the JSON.
 {{- $_ := set $config "DicomTlsPrivateKey" (printf "%s/tls.key" $dir) -}}
 {{- $_ := set $config "DicomTlsTrustedCertificates" (printf "%s/ca.crt" $dir) -}}
 {{- end -}}
+{{- if .Values.memory.bounded -}}
+{{- $config = merge $config (include "orthanc.memoryConfig" . | fromJson) -}}
+{{- end -}}
 {{- toJson $config -}}
 {{- end -}}
 
@@ -146,6 +149,14 @@ Orthanc substitutes from the environment before parsing the JSON.
 {{- define "orthanc.env" -}}
 - name: TCP_NODELAY
   value: "1"
+{{ include "orthanc.credentialEnv" . }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The credentials Orthanc substitutes into orthanc.json (and the prepare container checks). */}}
+{{- define "orthanc.credentialEnv" -}}
 - name: ORTHANC_ADMIN_USERNAME
   valueFrom:
     secretKeyRef:
@@ -161,9 +172,77 @@ Orthanc substitutes from the environment before parsing the JSON.
     secretKeyRef:
       name: {{ .Values.database.existingSecret }}
       key: {{ .Values.database.passwordKey }}
-{{- with .Values.extraEnv }}
-{{ toYaml . }}
+{{- end -}}
+
+{{/* Arguments of files/prepare.py; empty when the prepare container has nothing to do. */}}
+{{- define "orthanc.prepareArgs" -}}
+{{- if .Values.prepare.hostId }}
+- --hostid
+- /run/korthweb/hostid
 {{- end }}
+{{- if .Values.prepare.checkCredentials }}
+- --check
+- ORTHANC_ADMIN_USERNAME=Secret {{ .Values.auth.existingSecret }} key {{ .Values.auth.usernameKey }}
+- --check
+- ORTHANC_ADMIN_PASSWORD=Secret {{ .Values.auth.existingSecret }} key {{ .Values.auth.passwordKey }}
+- --check
+- ORTHANC_DB_PASSWORD=Secret {{ .Values.database.existingSecret }} key {{ .Values.database.passwordKey }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A Kubernetes memory quantity (resources.limits.memory) in MiB, rounded down.
+*/}}
+{{- define "orthanc.quantityMiB" -}}
+{{- $q := toString . -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
+{{- $suffix := trimPrefix $number $q -}}
+{{- $units := dict "" 1.0 "m" 0.001 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- if not (hasKey $units $suffix) -}}
+{{- fail (printf "resources.limits.memory: %q is not a memory quantity (e.g. 2Gi, 1536Mi)" $q) -}}
+{{- end -}}
+{{- divf (mulf (float64 $number) (index $units $suffix)) 1048576.0 | floor | int -}}
+{{- end -}}
+
+{{/*
+Orthanc 1.13's caches and buffers (defaults add up to ~1.8 GB, more with the
+sequential reader's per-thread windows) bounded by a budget: memory.budgetPercent
+of the pod's memory limit, the rest left to what Orthanc does not account
+(HTTP/DICOM threads, plugins, libpq). Caches fill to their size; capacities
+are peaks. Shares of the budget: each cache 1/8 (3/8), storage loading 1/4,
+DICOM parsing and transcoding 1/8 each, the sequential reader 1/8 (4 threads).
+Orthanc 1.10 ignores these keys. docs/helm.md, "Memory".
+*/}}
+{{- define "orthanc.memoryConfig" -}}
+{{- $limit := include "orthanc.quantityMiB" .Values.resources.limits.memory | int -}}
+{{- $budget := div (mul $limit (.Values.memory.budgetPercent | int)) 100 -}}
+{{- $eighth := max 1 (div $budget 8) -}}
+{{- $threads := 4 -}}
+{{- toJson (dict
+  "MaximumStorageCacheSize" $eighth
+  "DicomParserCacheSize" $eighth
+  "TranscoderCacheSize" $eighth
+  "StorageMemoryCapacity" (max 1 (div $budget 4))
+  "DicomParserMemoryCapacity" $eighth
+  "TranscoderMemoryCapacity" $eighth
+  "SequentialDicomReaderThreadsCount" $threads
+  "SequentialDicomReaderWindowCapacity" (max 1 (div $eighth $threads))) -}}
+{{- end -}}
+
+{{/*
+Connections to PostgreSQL: each pod holds connectionsPerPod index connections
+plus one of the storage area's own. Pods at most: replicas (or the
+autoscaler's maximum) + 1 during a rolling update (maxSurge 1).
+*/}}
+{{- define "orthanc.connectionBudget" -}}
+{{- $pods := ternary .Values.autoscaling.maxReplicas .Values.replicaCount .Values.autoscaling.enabled | int -}}
+{{- $surged := add $pods 1 -}}
+{{- $perPod := add (.Values.database.connectionsPerPod | int) 1 -}}
+{{- $needed := mul $surged $perPod -}}
+{{- $available := sub (.Values.database.maxConnections | int) (.Values.database.reservedConnections | int) -}}
+{{- if gt $needed $available -}}
+{{- fail (printf "database.connectionsPerPod: %d pods (%s, +1 during a rolling update) × (%d index + 1 storage connection) = %d connections, more than database.maxConnections %d − database.reservedConnections %d = %d. Lower connectionsPerPod or the replicas, or raise max_connections in PostgreSQL and database.maxConnections with it" $surged (ternary (printf "autoscaling.maxReplicas %d" (.Values.autoscaling.maxReplicas | int)) (printf "replicaCount %d" (.Values.replicaCount | int)) .Values.autoscaling.enabled) (.Values.database.connectionsPerPod | int) $needed (.Values.database.maxConnections | int) (.Values.database.reservedConnections | int) $available) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -226,6 +305,22 @@ Fail early on values that would render a broken deployment, naming the value.
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- fail "autoscaling.minReplicas: must not exceed autoscaling.maxReplicas" -}}
 {{- end -}}
+{{- include "orthanc.connectionBudget" . -}}
+{{- end -}}
+
+{{- define "orthanc.backupSelectorLabels" -}}
+app.kubernetes.io/name: orthanc
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: backup
+{{- end -}}
+
+{{- define "orthanc.backupImage" -}}
+{{- $i := .Values.backup.image -}}
+{{- if $i.digest -}}{{ $i.repository }}@{{ $i.digest }}{{- else -}}{{ $i.repository }}:{{ $i.tag }}{{- end -}}
+{{- end -}}
+
+{{- define "orthanc.backupClaim" -}}
+{{- .Values.backup.volume.existingClaim | default (printf "%s-backups" (include "orthanc.name" .)) -}}
 {{- end -}}
 
 {{/*

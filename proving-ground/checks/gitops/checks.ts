@@ -8,8 +8,8 @@ import { parse } from "yaml";
 import { istioGatewayIdentity } from "../chart-identities.ts";
 import type { KubeObject } from "../../../tasks/lib/manifests.ts";
 import { pins } from "../../../tasks/lib/settings.ts";
+import { onboardingLabel } from "../../../tasks/gitops/flux.ts";
 import {
-  baseTenantName,
   bootstrap,
   nameOf,
   namespaceOf,
@@ -77,9 +77,11 @@ function dependencyClosure(items: readonly { ref: Ref; dependsOn: Ref[] }[], id:
   return out;
 }
 
-/** Infrastructure: Kustomizations in the bootstrap namespace other than the entry. */
+/** Infrastructure: Kustomizations in the bootstrap namespace other than the entry and the tenants' onboarding. */
 export const infrastructureUnits = (tree: FluxTree) =>
-  tree.units.filter((unit) => unit.ref.namespace === bootstrap.namespace && unit.ref.name !== bootstrap.entryKustomization);
+  tree.units.filter(
+    (unit) => unit.ref.namespace === bootstrap.namespace && unit.ref.name !== bootstrap.entryKustomization && !tree.tenants.some((tenant) => tenant.onboarding === unit),
+  );
 
 export function checkGraph(tree: FluxTree): Problem[] {
   const problems: Problem[] = [];
@@ -120,6 +122,10 @@ export function checkGraph(tree: FluxTree): Problem[] {
     if (!tenant.unit) {
       add(`tenant ${tenant.name}`, `no Flux Kustomization in its namespaces ${tenant.namespaces.join(", ")}`);
       continue;
+    }
+    const onboarding = tenant.onboarding?.object;
+    if (onboarding && record(onboarding.metadata?.labels)[onboardingLabel.key] !== onboardingLabel.value) {
+      add(`Kustomization ${refId(tenant.onboarding!.ref)}`, `onboards tenant ${tenant.name} without the label ${onboardingLabel.key}: ${onboardingLabel.value}, so make gitops-install cannot point the tenant's copy of the repository at your fork (keep tenants/base/tenant.yaml's labels)`);
     }
     const closure = dependencyClosure(tree.units, refId(tenant.unit.ref));
     const missing = infrastructure.filter((id) => !closure.has(id));
@@ -198,7 +204,6 @@ export function checkIsolation(tree: FluxTree, renders: ReadonlyMap<string, Tena
     const others = tree.tenants.filter((other) => other !== tenant);
     const forbidden = new Map<string, string>();
     for (const other of others) for (const ns of other.namespaces) forbidden.set(ns, `tenant ${other.name}'s namespace`);
-    for (const ns of [baseTenantName, `${baseTenantName}-ingress`]) forbidden.set(ns, "the base's placeholder (not renamed)");
     const otherHosts = others.flatMap((other) => {
       const endpoints = tenantEndpoints(other);
       return endpoints ? [endpoints.web, endpoints.dicom].map((host) => ({ host, owner: other.name })) : [];

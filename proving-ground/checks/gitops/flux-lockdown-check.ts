@@ -1,17 +1,22 @@
-// The tree works under Flux's multi-tenancy lockdown (flux-lockdown.ts), and
-// keeps it meaningful: the platform's Kustomizations and HelmReleases name the
-// account they run as (one that has rights: without a name Flux falls back to
-// an account with none), no Flux object refers to a source in another
-// namespace (Flux refuses it), nothing gives the fallback account rights, and
-// no kustomization under gitops/ pulls a remote base (kustomize-controller
-// refuses them). Tenants' accounts are checkLockdown's (checks.ts).
+// Flux's multi-tenancy lockdown holds: the cluster's flux-system folder, built
+// over the stand-in for Flux's install.yaml (flux-install.stand-in.yaml,
+// shaped like the release's where the patches apply), gives each controller
+// its lockdown flags (tasks/gitops/flux-lockdown.ts); and the tree works under
+// the lockdown and keeps it meaningful: the platform's Kustomizations and
+// HelmReleases name the account they run as (one that has rights: without a
+// name Flux falls back to an account with none), no Flux object refers to a
+// source in another namespace (Flux refuses it), nothing gives the fallback
+// account rights, and no kustomization under gitops/ pulls a remote base
+// (kustomize-controller refuses them). Tenants' accounts are checkLockdown's
+// (checks.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import type { KubeObject } from "../../../tasks/lib/manifests.ts";
 import { record, text } from "../../../tasks/lib/values.ts";
 import type { Problem } from "./checks.ts";
-import { controllerAccounts, noRightsServiceAccount } from "../../../tasks/gitops/flux-lockdown.ts";
+import { buildFluxSystem, controllerAccounts, fluxSystemPath, lockdownGaps, noRightsServiceAccount } from "../../../tasks/gitops/flux-lockdown.ts";
 import { bootstrap, nameOf, namespaceOf, refId, type FluxTree, type Ref } from "../../../tasks/gitops/tree.ts";
 
 interface Reconciled {
@@ -96,4 +101,19 @@ export function checkNoRemoteBases(root: string): Problem[] {
       message: `remote base ${entry}: kustomize-controller runs with --no-remote-bases=true and refuses it (vendor it into the repository)`,
     }));
   });
+}
+
+/** A stand-in for Flux's install.yaml at pins.flux: the release file is not in Git and cannot be downloaded offline. */
+export const fluxInstallStandIn = fileURLToPath(new URL("flux-install.stand-in.yaml", import.meta.url));
+
+/** The committed lockdown patches (<cluster>/flux-system), built over the stand-in: every controller flag is there. */
+export async function checkFluxSystem(root: string, clusterPath: string): Promise<Problem[]> {
+  const subject = `${fluxSystemPath(clusterPath).replace(/^\.\//, "")} (built over the stand-in for Flux's install.yaml)`;
+  let objects;
+  try {
+    objects = await buildFluxSystem(root, clusterPath, { text: readFileSync(fluxInstallStandIn, "utf8"), origin: "the stand-in install.yaml" });
+  } catch (error) {
+    return [{ check: "lockdown", subject, message: (error as Error).message }];
+  }
+  return lockdownGaps(objects).map((message): Problem => ({ check: "lockdown", subject, message }));
 }

@@ -3,7 +3,7 @@
 // PostgreSQL (identity, pod labels, ports), any other pod of its two
 // namespaces, and the shared Prometheus. Identities come from what the charts
 // create for our values (proving-ground/checks/chart-identities.ts, the rendered Orthanc
-// Deployment), never from the policies themselves; mesh-check.ts compares
+// Deployment and backup CronJob), never from the policies themselves; mesh-check.ts compares
 // what the policies allow among these with intendedFlows().
 import { bitnamiPostgresqlIdentity, istioGatewayIdentity, prometheusIdentity } from "../chart-identities.ts";
 import type { MeshWorkload } from "../istio-authorization.ts";
@@ -16,6 +16,8 @@ export interface TenantMesh {
   gateway: MeshWorkload;
   orthanc: MeshWorkload;
   postgresql: MeshWorkload;
+  /** The chart's backup Jobs (a client of PostgreSQL only), when its release renders the CronJob. */
+  backup?: MeshWorkload;
   /** Any other pod of the tenant's namespaces (service account "default", no labels): no policy may admit it. */
   others: MeshWorkload[];
   /** What Prometheus scrapes on Orthanc: the port Orthanc's sidecar sees and the path (the chart's ServiceMonitor). */
@@ -50,6 +52,20 @@ function orthancWorkload(tenant: string, objects: readonly KubeObject[]): MeshWo
   };
 }
 
+/** The backup Jobs' pods as the chart's CronJob renders them: a client only (no ports). */
+function backupWorkload(tenant: string, objects: readonly KubeObject[]): MeshWorkload | undefined {
+  const cronJob = objects.find((o) => o.kind === "CronJob");
+  if (!cronJob) return undefined;
+  const pod = record(record(record(record(cronJob.spec).jobTemplate).spec).template);
+  return {
+    name: `${tenant}/backup`,
+    namespace: namespaceOf(cronJob),
+    serviceAccount: text(record(pod.spec).serviceAccountName) ?? "default",
+    labels: record(record(pod.metadata).labels) as Record<string, string>,
+    ports: [],
+  };
+}
+
 /** The ServiceMonitor's endpoint, followed through the Service to the container port it reaches. */
 function scrapeTarget(objects: readonly KubeObject[]): TenantMesh["metrics"] | string {
   const monitors = objects.filter((o) => o.kind === "ServiceMonitor");
@@ -76,6 +92,7 @@ function tenantMesh(tenant: Tenant, rendered: readonly KubeObject[]): TenantMesh
   const gateway = istioGatewayIdentity(gatewayRelease.releaseName, gatewayRelease.values);
   const postgresql = bitnamiPostgresqlIdentity(postgresqlRelease.releaseName, postgresqlRelease.values);
   const postgresqlPort = record(record(postgresqlRelease.values.primary).containerPorts).postgresql;
+  const backup = backupWorkload(tenant.name, rendered);
   return {
     tenant: tenant.name,
     gateway: {
@@ -92,6 +109,7 @@ function tenantMesh(tenant: Tenant, rendered: readonly KubeObject[]): TenantMesh
       // bitnami's default containerPorts.postgresql.
       ports: [typeof postgresqlPort === "number" ? postgresqlPort : 5432],
     },
+    ...(backup ? { backup } : {}),
     others: tenant.namespaces.map((namespace) => ({ name: `${namespace}/other`, namespace, serviceAccount: "default", labels: {}, ports: [] })),
     metrics,
   };
@@ -120,18 +138,19 @@ export function gitopsMesh(tree: FluxTree, renders: ReadonlyMap<string, readonly
 
 /** Every workload of the model, each tenant's in order, Prometheus last. */
 export const meshWorkloadsOf = (mesh: GitopsMesh): MeshWorkload[] => [
-  ...mesh.tenants.flatMap((t) => [t.gateway, t.orthanc, t.postgresql, ...t.others]),
+  ...mesh.tenants.flatMap((t) => [t.gateway, t.orthanc, t.postgresql, ...(t.backup ? [t.backup] : []), ...t.others]),
   ...(mesh.prometheus ? [mesh.prometheus] : []),
 ];
 
 /** What the AuthorizationPolicies must allow, and nothing else: per tenant, its own chain only. */
 export function intendedFlows(mesh: GitopsMesh): string[] {
-  return mesh.tenants.flatMap(({ gateway, orthanc, postgresql, metrics }) => [
+  return mesh.tenants.flatMap(({ gateway, orthanc, postgresql, backup, metrics }) => [
     // The listeners take any client: the gateway is the tenant's public address.
     ...gateway.ports.map((port) => `* -> ${gateway.name}:${port}`),
     ...orthanc.ports.map((port) => `${gateway.name} -> ${orthanc.name}:${port}`),
     ...(mesh.prometheus ? [`${mesh.prometheus.name} -> ${orthanc.name}:${metrics.port} GET ${metrics.path}`] : []),
     ...postgresql.ports.map((port) => `${orthanc.name} -> ${postgresql.name}:${port}`),
+    ...(backup ? postgresql.ports.map((port) => `${backup.name} -> ${postgresql.name}:${port}`) : []),
   ]);
 }
 
@@ -145,12 +164,13 @@ export function intendedNetworkFlows(mesh: GitopsMesh): string[] {
   const prometheus = mesh.prometheus?.name;
   const scrapes = (workload: MeshWorkload, ports: number[]) => (prometheus ? ports.map((port) => `${prometheus} -> ${workload.name}:${port}`) : []);
   const envoy = [envoyPorts.stats, envoyPorts.mergedMetrics];
-  return mesh.tenants.flatMap(({ gateway, orthanc, postgresql, metrics }) => [
+  return mesh.tenants.flatMap(({ gateway, orthanc, postgresql, backup, metrics }) => [
     ...[...gateway.ports, envoyPorts.readiness].flatMap((port) => [`outside -> ${gateway.name}:${port}`, ...scrapes(gateway, [port])]),
     ...scrapes(gateway, envoy),
     ...orthanc.ports.map((port) => `${gateway.name} -> ${orthanc.name}:${port}`),
     ...scrapes(orthanc, [metrics.port, ...envoy]),
     ...postgresql.ports.map((port) => `${orthanc.name} -> ${postgresql.name}:${port}`),
+    ...(backup ? postgresql.ports.map((port) => `${backup.name} -> ${postgresql.name}:${port}`) : []),
     ...scrapes(postgresql, envoy),
   ]);
 }

@@ -8,12 +8,14 @@ import { describeError, ExitCode, exitCodeOf } from "../../../tasks/lib/errors.t
 import { log, style } from "../../../tasks/lib/log.ts";
 import { repoRoot } from "../../../tasks/lib/paths.ts";
 import { formatFinding, type Finding } from "../../validate/finding.ts";
+import { substitutedUnitSources } from "../../validate/gitops-releases.ts";
 import { kustomizeSources } from "../../validate/sources.ts";
 import { validateObjects, validateSources } from "../../validate/validate.ts";
 import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, type Problem, type TenantRender } from "./checks.ts";
-import { checkFluxLockdown, checkNoRemoteBases } from "./flux-lockdown-check.ts";
+import { checkFluxLockdown, checkFluxSystem, checkNoRemoteBases, fluxInstallStandIn } from "./flux-lockdown-check.ts";
 import { checkMesh } from "./mesh-check.ts";
 import { renderTenantReleases } from "./release-render.ts";
+import { fluxSystemPath } from "../../../tasks/gitops/flux-lockdown.ts";
 import { defaultClusterPath, renderFluxTree, type FluxTree } from "../../../tasks/gitops/tree.ts";
 
 export interface Verification {
@@ -35,11 +37,12 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
     ...checkLockdown(tree),
     ...checkFluxLockdown(tree),
     ...checkNoRemoteBases(root),
+    ...(await checkFluxSystem(root, clusterPath)),
     ...checkIsolation(tree, renders),
     ...checkPins(tree, join(root, "helm", "postgresql.values.yaml")),
     ...checkMesh(tree, new Map([...renders].map(([tenant, render]) => [tenant, render.objects]))),
   ];
-  const kustomizations = await validateSources(kustomizeSources(root));
+  const kustomizations = await validateSources([...kustomizeSources(root), ...substitutedUnitSources(tree)]);
   const findings = kustomizations.flatMap((result) => result.findings);
   let objects = kustomizations.reduce((sum, result) => sum + result.objects, 0);
   for (const render of releases.values()) {
@@ -52,7 +55,7 @@ export async function verifyCheckout(root = repoRoot, clusterPath = defaultClust
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes("--help")) {
-    process.stdout.write("usage: node proving-ground/checks/gitops/verify.ts [--path ./gitops/clusters/NAME]\n\nRenders the Flux tree and runs every offline gitops check (render, graph, lockdown, isolation, pins, mesh, validator on kustomize output and on each tenant's Orthanc release). Needs no cluster.\n");
+    process.stdout.write("usage: node proving-ground/checks/gitops/verify.ts [--path ./gitops/clusters/NAME]\n\nRenders the Flux tree and runs every offline gitops check (render, graph, lockdown including the flux-system folder over a stand-in for Flux's install.yaml, isolation, pins, mesh, validator on kustomize output and on each tenant's Orthanc release). Needs no cluster.\n");
     return 0;
   }
   const pathIndex = args.indexOf("--path");
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
   const result = await verifyCheckout(repoRoot, clusterPath);
   for (const tenant of result.tree.tenants) log.info(`tenant ${style.bold(tenant.name)}: namespaces ${tenant.namespaces.join(", ")}; ${tenant.releases.length} releases`);
   for (const unit of result.tree.units) log.info(`Kustomization ${unit.ref.namespace}/${unit.ref.name} → ${unit.path}: ${unit.objects.length} objects`);
+  log.info(`Flux itself: ${fluxSystemPath(clusterPath)} built over a stand-in for Flux's install.yaml (${relative(repoRoot, fluxInstallStandIn)}), its lockdown flags checked`);
   for (const problem of result.problems) process.stdout.write(`${formatProblem(problem)}\n`);
   for (const finding of result.findings) process.stdout.write(`${formatFinding(finding)}\n`);
   const count = result.problems.length + result.findings.length;

@@ -25,6 +25,14 @@ export const meshWorkloads = {
     labels: { "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": "orthanc-db", "app.kubernetes.io/component": "primary" },
     ports: [5432],
   },
+  // The chart's backup Jobs: a client of PostgreSQL only.
+  backup: {
+    name: "orthanc-backup",
+    namespace: namespaces.app,
+    serviceAccount: "orthanc-backup",
+    labels: { "app.kubernetes.io/name": "orthanc", "app.kubernetes.io/instance": "orthanc", "app.kubernetes.io/component": "backup" },
+    ports: [],
+  },
   // Its sidecar only provides a certificate: inbound and outbound traffic bypass it.
   prometheus: { name: "prometheus", namespace: namespaces.monitoring, serviceAccount: "prometheus", labels: { "app.kubernetes.io/name": "prometheus" }, ports: [] },
 } satisfies Record<string, MeshWorkload>;
@@ -37,4 +45,5 @@ export const intendedFlows = [
   "istio-ingress -> orthanc:4242",
   "prometheus -> orthanc:8042 GET /tools/metrics-prometheus",
   "orthanc -> postgresql:5432",
+  "orthanc-backup -> postgresql:5432",
 ] as const;
