@@ -59,7 +59,7 @@ export function unpinnedCharts(pinned: Record<string, unknown> = pins): DigestWa
     const chart = pin?.chart;
     if (typeof chart !== "string" || !chart.startsWith("oci://") || typeof pin?.digest === "string") return [];
     const reference = `${chart.slice("oci://".length)}:${String(pin?.version)}`;
-    return [{ file: "tasks/lib/settings.ts", object: `pins.${name}`, path: "digest", message: `OCI chart ${chart} ${String(pin?.version)} is pinned by version only; add digest: "sha256:…" to pins.${name}: ${howToFind(reference)}` }];
+    return [{ file: "tasks/lib/settings.ts", object: `pins.${name}`, path: "digest", message: `OCI chart ${chart} ${String(pin?.version)} is pinned by version only (the registry could serve other bytes under it); ${howToFind(reference)}, record it as digest in pins.${name} and install by digest (${chart}@sha256:…)` }];
   });
 }
 

@@ -25,10 +25,18 @@ const checks: Task = {
 const orthanc: Task = {
   id: "helm/uninstall",
   cluster: true,
-  title: "Remove the orthanc release",
-  summary: "helm uninstall of the orthanc chart (Deployment, routes, generated CA and certificate).",
+  title: "Remove the orthanc release (its backup volume stays unless --purge)",
+  summary:
+    "helm uninstall of the orthanc chart (Deployment, backup CronJob, routes, generated CA and certificate). The backup volume <release>-backups is kept by helm (resource policy keep); with --purge it is deleted too.",
   run: async (ctx) => {
-    await ctx.helm.uninstall(ctx.settings.releases.orthanc, ctx.settings.namespaces.orthanc);
+    const { orthanc: release } = ctx.settings.releases;
+    const namespace = ctx.settings.namespaces.orthanc;
+    await ctx.helm.uninstall(release, namespace);
+    if (!purging(ctx.flags)) {
+      log.info(`kept: the backup volume (PVC ${release}-backups, the database dumps); add --purge (PURGE=1) to delete it`);
+      return;
+    }
+    await ctx.kube.delete("persistentvolumeclaim", `${release}-backups`, namespace);
   },
 };
 

@@ -21,14 +21,28 @@ export function readObjects(path: string): KubeObject[] {
   return parseManifests(readFileSync(path, "utf8"), show(path)).map((item) => item.object);
 }
 
+/**
+ * The file's objects as YAML, less those with helm's "keep" resource policy (the backup volume) that
+ * already exist: created once and then left alone, as helm leaves them (re-applying a claim rewrites it).
+ */
+async function withoutExistingKept(ctx: TaskContext, objects: readonly KubeObject[], label: string): Promise<string> {
+  const existing: KubeObject[] = [];
+  for (const object of objects.filter(keptOnUninstall)) {
+    const namespace = typeof object.metadata?.namespace === "string" ? object.metadata.namespace : undefined;
+    if (await ctx.kube.get(String(object.kind), String(object.metadata?.name), namespace)) existing.push(object);
+  }
+  for (const object of existing) log.info(`exists, left as is: ${describeObject(object)} from ${label} (helm.sh/resource-policy: keep)`);
+  return toYaml(objects.filter((object) => !existing.includes(object)));
+}
+
 /** A webhook that is registered but not answering yet: worth retrying. */
 export const webhookNotReady = (message: string): boolean =>
   /failed calling webhook|no endpoints available for service|connection refused|certificate signed by unknown authority|context deadline exceeded/i.test(message);
 
 /** Apply a committed file; with `retryWebhook`, keep retrying while an admission webhook is starting. */
 export async function applyFile(ctx: TaskContext, path: string, options: { retryWebhook?: boolean } = {}): Promise<void> {
-  const text = readFileSync(path, "utf8");
   const label = show(path);
+  const text = await withoutExistingKept(ctx, readObjects(path), label);
   if (ctx.dryRun || !options.retryWebhook) {
     await ctx.kube.apply(text, label);
     return;

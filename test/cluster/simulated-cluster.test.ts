@@ -159,11 +159,11 @@ describe("helm approach (make helm-install ARGS=--skip-upstream)", () => {
     expect(snapshotDiff(before, await snapshot(cluster, watched))).toEqual([]);
   }, 300_000);
 
-  it("uninstalls: only the credential Secrets and the namespace stay (by design); --purge removes those too", async () => {
+  it("uninstalls: only the credential Secrets, the backup volume and the namespace stay (by design); --purge removes those too", async () => {
     const kept = await runTaskScript(cluster, "helm/uninstall.ts", []);
     expect(kept.exitCode, kept.stderr).toBe(0);
     const left = [...(await snapshot(cluster, [namespace])).keys()].filter((key) => key !== `ConfigMap ${namespace}/kube-root-ca.crt` && !key.startsWith(`ServiceAccount ${namespace}/default`));
-    expect(left.sort()).toEqual([`Namespace ${namespace}`, `Secret ${namespace}/orthanc-admin`, `Secret ${namespace}/orthanc-db`]);
+    expect(left.sort()).toEqual([`Namespace ${namespace}`, `PersistentVolumeClaim ${namespace}/orthanc-backups`, `Secret ${namespace}/orthanc-admin`, `Secret ${namespace}/orthanc-db`]);
     const purged = await runTaskScript(cluster, "helm/uninstall.ts", ["--purge"]);
     expect(purged.exitCode, purged.stderr).toBe(0);
     expect([...(await snapshot(cluster, [namespace])).keys()]).toEqual([]);
@@ -209,13 +209,14 @@ describe("manual approach (make manual-install ARGS=--skip-upstream)", () => {
     expect(snapshotDiff(before, await snapshot(cluster, namespaces, clusterScoped))).toEqual([]);
   }, 300_000);
 
-  it("uninstalls: only namespaces and Secrets stay (by design); --purge removes everything", async () => {
+  it("uninstalls: only namespaces, Secrets and the backup volume stay (by design); --purge removes everything", async () => {
     const kept = await runTaskScript(cluster, "manual/uninstall.ts", []);
     expect(kept.exitCode, kept.stderr).toBe(0);
     const left = [...(await snapshot(cluster, namespaces, clusterScoped)).keys()].filter((key) => !/^(ConfigMap \S+\/kube-root-ca\.crt|ServiceAccount \S+\/default)$/.test(key));
-    // Exactly what the manual uninstall keeps without --purge: namespaces, credentials (database, Orthanc, Grafana).
+    // Exactly what the manual uninstall keeps without --purge: namespaces, credentials (database, Orthanc, Grafana), the backups.
     expect(left.sort()).toEqual([
       ...["cert-manager", "istio-ingress", "istio-system", "kiali-operator", "monitoring", "orthanc"].map((name) => `Namespace ${name}`),
+      "PersistentVolumeClaim orthanc/orthanc-backups",
       "Secret monitoring/grafana-admin",
       "Secret orthanc/orthanc-admin",
       "Secret orthanc/orthanc-db",
@@ -293,9 +294,9 @@ describe("gitops approach (make gitops-install ARGS=--skip-upstream): the tree a
     expect(kept.exitCode, kept.stderr).toBe(0);
     expect(kept.stderr).toContain("no Flux kustomize-controller in flux-system");
     const left = [...(await snapshot(cluster, namespaces, clusterScoped)).keys()].filter((key) => !/^(ConfigMap \S+\/kube-root-ca\.crt|ServiceAccount \S+\/default)$/.test(key));
-    // Exactly what the gitops uninstall keeps without --purge: each tenant's namespaces and credentials.
+    // Exactly what the gitops uninstall keeps without --purge: each tenant's namespaces, credentials and backups.
     expect(left.sort()).toEqual(
-      ["bhc", "mhr"].flatMap((tenant) => [`Namespace ${tenant}`, `Namespace ${tenant}-ingress`, `Secret ${tenant}/orthanc-admin`, `Secret ${tenant}/orthanc-db`]).sort(),
+      ["bhc", "mhr"].flatMap((tenant) => [`Namespace ${tenant}`, `Namespace ${tenant}-ingress`, `PersistentVolumeClaim ${tenant}/orthanc-backups`, `Secret ${tenant}/orthanc-admin`, `Secret ${tenant}/orthanc-db`]).sort(),
     );
     const purged = await runTaskScript(cluster, "gitops/uninstall.ts", ["--skip-upstream", "--purge", "--timeout", "180"]);
     expect(purged.exitCode, purged.stderr).toBe(0);
