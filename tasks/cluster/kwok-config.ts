@@ -8,7 +8,16 @@ import { pins } from "../lib/settings.ts";
 import type { Binaries, ClusterLayout } from "./layout.ts";
 import { join } from "node:path";
 
-export function kwokctlConfig(layout: ClusterLayout, bins: Binaries): string {
+/** For the real node: the address every component listens on (the node IP, so pods reach the API server), and extra flags. */
+export interface ControlPlaneOptions {
+  bindAddress: string;
+  certSANs: string[];
+  extraArgs: Record<string, Record<string, string>>;
+  /** Components kwokctl must not start (the kwok controller would take over the real node). */
+  disable: string[];
+}
+
+export function kwokctlConfig(layout: ClusterLayout, bins: Binaries, options?: ControlPlaneOptions): string {
   const config = {
     apiVersion: "config.kwok.x-k8s.io/v1alpha1",
     kind: "KwokctlConfiguration",
@@ -16,7 +25,9 @@ export function kwokctlConfig(layout: ClusterLayout, bins: Binaries): string {
       runtime: "binary",
       kubeVersion: pins.cluster.kubernetes,
       etcdVersion: pins.cluster.etcd.replace(/^v/, ""),
-      bindAddress: "127.0.0.1",
+      bindAddress: options?.bindAddress ?? "127.0.0.1",
+      ...(options?.certSANs.length ? { kubeApiserverCertSANs: options.certSANs } : {}),
+      ...(options?.disable.length ? { disable: options.disable } : {}),
       kubeApiserverBinary: bins.kubeApiserver,
       kubeControllerManagerBinary: bins.kubeControllerManager,
       kubeSchedulerBinary: bins.kubeScheduler,
@@ -28,6 +39,14 @@ export function kwokctlConfig(layout: ClusterLayout, bins: Binaries): string {
       kubeAdmission: true,
       kubeAuthorization: true,
     },
+    ...(options
+      ? {
+          componentsPatches: Object.entries(options.extraArgs).map(([name, args]) => ({
+            name,
+            extraArgs: Object.entries(args).map(([key, value]) => ({ key, value, override: true })),
+          })),
+        }
+      : {}),
   };
   return stringify(config);
 }

@@ -48,6 +48,20 @@ export const pins = {
    */
   cluster: { kubernetes: "v1.35.4", etcd: "v3.6.16" },
   /**
+   * The real-node tier (proving-ground/real-node, docs/cluster.md): kubelet and kube-proxy come from
+   * pins.cluster.kubernetes; these are the system components it runs, each built from the Go module proxy
+   * (versions checked there 2026-12: the newest of each). traefik: the proxy's newest v3.7 is v3.7.13, the
+   * nearest to pins.traefikChart.appVersion (v3.7.14, not on the proxy). Images for Orthanc and PostgreSQL
+   * are built from Debian suites (orthanc: sid, the only suite with Orthanc 1.13; postgresql: bookworm).
+   */
+  realNode: {
+    coredns: { module: "github.com/coredns/coredns", version: "v1.15.0", package: "." },
+    metallb: { module: "go.universe.tf/metallb", version: "v0.16.2", package: "./controller" },
+    localPathProvisioner: { module: "github.com/rancher/local-path-provisioner", version: "v0.0.30", package: "." },
+    traefik: { module: "github.com/traefik/traefik/v3", version: "v3.7.13", package: "./cmd/traefik" },
+    suites: { orthanc: "sid", postgresql: "bookworm" },
+  },
+  /**
    * Traefik's chart for the helm approach: 41.7.1 (2026-10-09, Traefik v3.7.14), the newest 41.x in the
    * traefik-helm-chart release notes as read in 2026-10; the 42.x release pages could not be read offline, so
    * which Traefik they ship is unverified.
