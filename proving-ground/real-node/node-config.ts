@@ -93,7 +93,8 @@ export function kubeletConfig(layout: NodeLayout): string {
     resolvConf: layout.resolvConf,
     podLogsDirectory: join(layout.dir, "pod-logs"),
     failSwapOn: false,
-    // The kernel tunables the kubelet would otherwise set (vm.overcommit_memory, kernel.panic, …) stay as they are.
+    // true would refuse to start unless the kernel tunables already have the kubelet's values; with false it
+    // sets them (vm.overcommit_memory, kernel.panic, …) and cluster-down restores what was recorded before.
     protectKernelDefaults: false,
     maxPods: 60,
     imageGCHighThresholdPercent: 100,
