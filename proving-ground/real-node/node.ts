@@ -16,7 +16,7 @@ import { addresses, nodeName, type NodeLayout } from "./layout.ts";
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig, nodeResolvConf } from "./node-config.ts";
 
 export interface NodeProcess {
-  name: "containerd" | "kubelet" | "kube-proxy";
+  name: "containerd" | "kubelet" | "kube-proxy" | "apiserver-forwarder";
   executable: string;
 }
 
@@ -32,6 +32,7 @@ export function nodeProcesses(bins: NodeBinaries): NodeProcess[] {
     { name: "containerd", executable: existsSync("/usr/bin/containerd") ? realpathSync("/usr/bin/containerd") : "/usr/bin/containerd" },
     { name: "kubelet", executable: existsSync(bins.kubelet) ? realpathSync(bins.kubelet) : bins.kubelet },
     { name: "kube-proxy", executable: existsSync(bins.kubeProxy) ? realpathSync(bins.kubeProxy) : bins.kubeProxy },
+    { name: "apiserver-forwarder", executable: existsSync("/usr/bin/socat") ? realpathSync("/usr/bin/socat") : "/usr/bin/socat" },
   ];
 }
 
@@ -104,6 +105,31 @@ export function startKubeProxy(layout: NodeLayout, bins: NodeBinaries, kubeconfi
   });
 }
 
+/** The API server's port, from the kubeconfig kwokctl wrote (https://127.0.0.1:PORT). */
+export function apiServerPort(kubeconfig: string): number {
+  const match = /server:\s*https:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(kubeconfig, "utf8"));
+  if (!match) throw new TaskError(`${kubeconfig} names no API server on 127.0.0.1`, { hint: "the control plane did not start as expected; make cluster-down and try again" });
+  return Number(match[1]);
+}
+
+/**
+ * Pods reach the API server through its Service, at the address it advertises: the node IP and its port.
+ * kwokctl binds the API server to 127.0.0.1 (its binary runtime reaches its components there only), so
+ * socat forwards node IP:port to it; the API server never listens on the machine's other addresses.
+ */
+export async function startApiForwarder(layout: NodeLayout, kubeconfig: string): Promise<number> {
+  const port = apiServerPort(kubeconfig);
+  const pid = startDetached({
+    name: "apiserver-forwarder",
+    command: which("socat"),
+    args: [`TCP-LISTEN:${port},bind=${addresses.nodeIp},fork,reuseaddr`, `TCP:127.0.0.1:${port}`],
+    env: baseEnv(),
+    logFile: join(layout.logs, "apiserver-forwarder.log"),
+    pidFile: pidFile(layout, "apiserver-forwarder"),
+  });
+  return pid;
+}
+
 /** containerd's shims outlive containerd: ours carry our socket path on their command line. */
 export function shimPids(layout: NodeLayout): number[] {
   const pids: number[] = [];
@@ -121,6 +147,14 @@ export function shimPids(layout: NodeLayout): number[] {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // no process left in the group
+  }
+}
+
 function killAll(pids: readonly number[]): void {
   for (const pid of pids) {
     try {
@@ -135,11 +169,13 @@ function killAll(pids: readonly number[]): void {
 export async function stopNode(layout: NodeLayout, bins: NodeBinaries): Promise<string[]> {
   const stopped: string[] = [];
   const byName = Object.fromEntries(nodeProcesses(bins).map((process) => [process.name, process]));
-  for (const name of ["kube-proxy", "kubelet"] as const) {
+  for (const name of ["apiserver-forwarder", "kube-proxy", "kubelet"] as const) {
     const pid = readPid(pidFile(layout, name));
     if (pid !== undefined && isRunning(pid, byName[name]!.executable)) {
       await stopPid(pid, byName[name]!.executable, name);
       stopped.push(`${name} (pid ${pid})`);
+      // socat's per-connection children share its process group (started detached: group = its PID).
+      if (name === "apiserver-forwarder") killGroup(pid);
     }
   }
   // The pods' processes: everything left in the kubelet's cgroups.

@@ -15,6 +15,7 @@ export const nodePackages: readonly DebianPackage[] = [
   { name: "iptables", why: "kube-proxy's Service rules" },
   { name: "iproute2", why: "the node's dummy interface and routes" },
   { name: "conntrack", why: "kube-proxy clears stale UDP flows with it" },
+  { name: "socat", why: "forwards the node IP to the API server on 127.0.0.1, for pods" },
   { name: "mmdebstrap", why: "root filesystems of the images built here" },
   { name: "gcc", why: "the pause program of the pod sandboxes" },
   { name: "libc6-dev", why: "static C library for the pause program" },

@@ -36,7 +36,7 @@ import {
 } from "./host-changes.ts";
 import { buildImages, imageByName, importImages, type BuiltImage } from "./images.ts";
 import { addresses, nodeLayout, nodeName } from "./layout.ts";
-import { runningNodeProcesses, startContainerd, startKubelet, startKubeProxy, stopNode } from "./node.ts";
+import { runningNodeProcesses, startApiForwarder, startContainerd, startKubelet, startKubeProxy, stopNode } from "./node.ts";
 import { nodePackages, readMachineFacts, requireRealNodeMachine } from "./preflight.ts";
 import { traefikStandIn } from "./stand-ins.ts";
 import { corednsObjects, localPathObjects, metallbObjects, moduleDir } from "./system.ts";
@@ -47,7 +47,7 @@ export function realNodeState(cluster: ClusterLayout): RealNodeState {
   const layout = nodeLayout(cluster.dir);
   if (!existsSync(layout.dir)) return "absent";
   const running = runningNodeProcesses(layout, nodeBinaries());
-  return running.length === 3 && clusterState(cluster, binaries()) === "running" ? "running" : "stale";
+  return running.length === 4 && clusterState(cluster, binaries()) === "running" ? "running" : "stale";
 }
 
 async function kubectl(cluster: ClusterLayout, args: string[], input?: string): Promise<string> {
@@ -133,16 +133,19 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
   await createNodeLink();
   setSysctl("net.ipv4.ip_forward", "1");
   setSysctl("net.bridge.bridge-nf-call-iptables", "1");
+  // kwokctl's binary runtime talks to its components on 127.0.0.1 only, so they listen there; pods reach
+  // the API server at the address it advertises (the node IP) through a forwarder (node.ts).
   const controlPlane = await startCluster(cluster, build.binaries, 0, {
-    bindAddress: addresses.nodeIp,
+    bindAddress: "127.0.0.1",
     certSANs: [addresses.nodeIp, addresses.apiServiceIp],
     extraArgs: {
-      "kube-apiserver": { "service-cluster-ip-range": addresses.serviceCidr },
+      "kube-apiserver": { "service-cluster-ip-range": addresses.serviceCidr, "advertise-address": addresses.nodeIp },
       "kube-controller-manager": { "service-cluster-ip-range": addresses.serviceCidr },
     },
     disable: ["kwok-controller"],
   });
   seconds.controlPlane = controlPlane.seconds.start + controlPlane.seconds.crds;
+  await startApiForwarder(layout, cluster.kubeconfig);
   seconds.containerd = (await timed("starting containerd and importing the images", async () => {
     await startContainerd(layout, image("pause"));
     await importImages(layout.containerdSocket, images);

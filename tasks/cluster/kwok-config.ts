@@ -8,7 +8,7 @@ import { pins } from "../lib/settings.ts";
 import type { Binaries, ClusterLayout } from "./layout.ts";
 import { join } from "node:path";
 
-/** For the real node: the address every component listens on (the node IP, so pods reach the API server), and extra flags. */
+/** For the real node: where the components listen, the API server certificate's extra names, extra flags, components left out. */
 export interface ControlPlaneOptions {
   bindAddress: string;
   certSANs: string[];
@@ -43,7 +43,8 @@ export function kwokctlConfig(layout: ClusterLayout, bins: Binaries, options?: C
       ? {
           componentsPatches: Object.entries(options.extraArgs).map(([name, args]) => ({
             name,
-            extraArgs: Object.entries(args).map(([key, value]) => ({ key, value, override: true })),
+            // override: false appends the flag (kwokctl overrides only flags it already sets).
+            extraArgs: Object.entries(args).map(([key, value]) => ({ key, value, override: false })),
           })),
         }
       : {}),
