@@ -81,19 +81,21 @@ export async function removeNodeChains(before: HostState | undefined): Promise<s
   return removed;
 }
 
-/** Mount points under `prefixes`, deepest first. */
-function mountsUnder(prefixes: readonly string[]): string[] {
+/** Mount points under `prefixes` that were not mounted before, deepest first. */
+function newMountsUnder(prefixes: readonly string[], before: HostState | undefined): string[] {
+  const known = new Set(before?.mounts ?? []);
   return readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[4] ?? "")
-    .filter((point) => prefixes.some((prefix) => point === prefix || point.startsWith(`${prefix}/`)))
+    .filter((point) => point && !known.has(point) && prefixes.some((prefix) => point === prefix || point.startsWith(`${prefix}/`)))
     .sort((a, b) => b.length - a.length);
 }
 
-export async function unmountUnder(prefixes: readonly string[]): Promise<string[]> {
+/** Unmounts what the node mounted: its folder's mounts (overlay snapshots, pod volumes, shm) and containerd's network namespaces. */
+export async function unmountNew(prefixes: readonly string[], before: HostState | undefined): Promise<string[]> {
   const done: string[] = [];
   for (let round = 0; round < 3; round++) {
-    const points = mountsUnder(prefixes);
+    const points = newMountsUnder(prefixes, before);
     if (points.length === 0) break;
     for (const point of points) {
       const result = await run("umount", [point], { silent: true, allowFailure: true });

@@ -27,7 +27,7 @@ export const watchedSysctls = [
 ] as const;
 
 /** Paths outside the work folder that containerd, runc, CNI or the kubelet may create. */
-export const watchedPaths = ["/run/netns", "/run/containerd", "/var/run/netns", "/var/log/pods", "/var/log/containers", "/var/lib/kubelet", "/var/lib/cni", "/etc/cni", "/opt/cni"] as const;
+export const watchedPaths = ["/run/netns", "/run/containerd", "/var/run/netns", "/var/log/pods", "/var/log/containers", "/var/lib/kubelet", "/var/lib/cni", "/etc/cni", "/opt/cni", "/run/kubernetes", "/etc/kubernetes", "/var/lib/containerd", "/etc/containerd"] as const;
 
 export interface HostState {
   iptables: string[];

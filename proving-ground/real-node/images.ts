@@ -144,7 +144,8 @@ async function buildRootfs(spec: ImageSpec, tar: string): Promise<void> {
       tar,
       "http://deb.debian.org/debian",
     ],
-    { silent: true, timeoutMs: 1_200_000 },
+    // The system's own tools only: mmdebstrap runs its helpers (mmtarfilter: python3) once per package.
+    { silent: true, timeoutMs: 1_200_000, env: { PATH: "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin" } },
   );
 }
 

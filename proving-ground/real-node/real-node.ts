@@ -32,7 +32,7 @@ import {
   removeNodeChains,
   restoreSysctls,
   setSysctl,
-  unmountUnder,
+  unmountNew,
 } from "./host-changes.ts";
 import { buildImages, imageByName, importImages, type BuiltImage } from "./images.ts";
 import { addresses, nodeLayout, nodeName } from "./layout.ts";
@@ -171,6 +171,15 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
     await apply(cluster, metallb.filter((object) => object.kind === "IPAddressPool"));
     await apply(cluster, traefikStandIn(image("traefik")));
     for (const namespace of ["kube-system", "local-path-storage", "metallb-system", "traefik"]) await waitForDeployments(cluster, namespace);
+    await waitUntil({
+      what: "MetalLB to give the Traefik stand-in's Service a LoadBalancer address",
+      timeoutMs: 120_000,
+      hint: "kubectl -n metallb-system logs deploy/controller; kubectl -n traefik describe service traefik",
+      check: async () => {
+        const address = await kubectl(cluster, ["-n", "traefik", "get", "service", "traefik", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]);
+        return { done: address.trim() !== "", status: address.trim() || "pending" };
+      },
+    });
   })).seconds;
   writeFileSync(layout.valuesFile, valuesFileText(image("orthanc")));
   writeFileSync(layout.images, stringify(Object.fromEntries(images.map((built) => [built.spec.name, built.name]))));
@@ -185,7 +194,7 @@ export async function realNodeDown(cluster: ClusterLayout): Promise<string[]> {
   const stopped = await stopNode(layout, nodeBinaries());
   if (stopped.length) log.ok(`stopped ${stopped.join(", ")}`);
   if (clusterState(cluster, binaries()) !== "absent") await stopCluster(cluster, binaries());
-  const unmounted = await unmountUnder([layout.dir, "/run/netns", "/var/run/netns", "/run/containerd", "/var/lib/kubelet"].filter((prefix) => prefix === layout.dir || !before?.mounts.includes(prefix)));
+  const unmounted = await unmountNew([layout.dir, "/run/netns", "/var/run/netns", "/run/containerd", "/var/lib/kubelet"], before);
   const leftCgroups = removeCgroups(kubeletCgroups());
   const links = await removeNewLinks(before);
   const chains = await removeNodeChains(before);
