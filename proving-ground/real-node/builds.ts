@@ -71,7 +71,8 @@ export async function buildComponent({ go, env }: GoToolchain, name: ComponentNa
   try {
     const { stdout } = await run(go, ["mod", "download", "-json", `${pin.module}@${pin.version}`], { env, silent: true, cwd: "/" });
     const downloaded = JSON.parse(stdout) as { Dir: string };
-    const source = join(dir, "src");
+    // Per process: two builds of the same pin (two worktrees) never share a half-copied folder.
+    const source = join(dir, `src-${process.pid}`);
     rmSync(source, { recursive: true, force: true });
     cpSync(downloaded.Dir, source, { recursive: true });
     chmodAll(source);

@@ -77,7 +77,8 @@ export function imageSpecs(bins: NodeBinaries): ImageSpec[] {
       recipe: {
         kind: "debian",
         suite: pins.realNode.suites.orthanc,
-        packages: ["orthanc", "orthanc-postgresql", "python3", "ca-certificates"],
+        // orthanc depends on "systemd | systemd-standalone-sysusers | …": the standalone sysusers, not systemd (whose setup fails in a chroot).
+        packages: ["orthanc", "orthanc-postgresql", "python3", "ca-certificates", "systemd-standalone-sysusers"],
         hooks: [
           { script: "set-uid.sh", args: ["orthanc", "999"] },
           { script: "orthanc-layout.sh", args: [] },
