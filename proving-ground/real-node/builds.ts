@@ -61,7 +61,7 @@ export async function buildComponent({ go, env }: GoToolchain, name: ComponentNa
   const pin = pins.realNode[name];
   const dir = join(output, "..", "..");
   const stampFile = join(dir, "bin", ".stamp");
-  const stamp = stampOf(pin.module, pin.version, pin.package, name === "traefik" ? traefikExtModule.source : "");
+  const stamp = stampOf(pin.module, pin.version, pin.package, JSON.stringify("replace" in pin ? pin.replace : {}), name === "traefik" ? traefikExtModule.source : "");
   if (existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === stamp) {
     log.ok(`${name} ${pin.version}: cached in ${join(dir, "bin")}`);
     return 0;
@@ -76,12 +76,15 @@ export async function buildComponent({ go, env }: GoToolchain, name: ComponentNa
     rmSync(source, { recursive: true, force: true });
     cpSync(downloaded.Dir, source, { recursive: true });
     chmodAll(source);
-    if (name === "traefik") {
+    if (name === "traefik" && readFileSync(join(source, "go.mod"), "utf8").includes(`${traefikExtModule.path} => ./${traefikExtModule.folder}`)) {
       const ext = join(source, traefikExtModule.folder);
       mkdirSync(ext, { recursive: true });
       writeFileSync(join(ext, "go.mod"), traefikExtModule.goMod);
       writeFileSync(join(ext, "ext.go"), traefikExtModule.source);
     }
+    // Dependencies the proxy does not serve at the version the module pins, replaced by a served one (pins.realNode).
+    const replace: Record<string, string> = "replace" in pin ? pin.replace : {};
+    for (const [module, version] of Object.entries(replace)) await run(go, ["mod", "edit", `-replace=${module}=${module}@${version}`], { cwd: source, env, silent: true });
     mkdirSync(join(dir, "bin"), { recursive: true });
     await run(go, ["build", "-trimpath", "-ldflags=-s -w", "-o", output, pin.package], { cwd: source, env, silent: true, timeoutMs: 3_600_000 });
     rmSync(source, { recursive: true, force: true });
