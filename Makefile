@@ -19,7 +19,7 @@ setup: ## install Node 22 (if needed), npm deps, pinned helm + kubectl into .too
 	@bash tasks/setup/setup.sh
 
 .PHONY: setup-go-tools
-setup-go-tools: setup ## build pinned Go CLIs (istioctl) into .tools/bin from the Go module proxy (cached)
+setup-go-tools: setup ## build pinned Go CLIs (istioctl, kwok, kubeconform, gitleaks, helm-unittest, helm-docs) into .tools/bin from the Go module proxy (cached)
 	@$(NODE) tasks/setup/go-tools.ts
 
 .PHONY: typecheck
@@ -32,12 +32,14 @@ test: setup setup-go-tools cluster-build real-node-build local-packages ## run t
 	vitest run
 
 .PHONY: audit
-audit: setup ## security audit: rendered approaches, repository scan, live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
-	$(NODE) tasks/audit/cli.ts $(ARGS)
+audit: setup ## security audit: rendered approaches, repository scan (gitleaks), live TLS/REST/DICOM checks of the local stack (ARGS="--target kube" for a cluster)
+	@$(NODE) tasks/setup/go-tools.ts --only gitleaks
+	$(NODE) proving-ground/audit/cli.ts $(ARGS)
 
 .PHONY: validate
-validate: setup ## render every approach and check every object (schemas, policy); no cluster needed
-	$(NODE) tasks/validate/cli.ts
+validate: setup ## render every approach and check every object (kubeconform -strict schemas, policy); no cluster needed
+	@$(NODE) tasks/setup/go-tools.ts --only kubeconform
+	$(NODE) proving-ground/validate/cli.ts
 
 # --- helm approach (issue 3; docs/helm.md). ARGS passes flags, e.g. ARGS="--domain pacs.example"; VALUES=my.yaml adds values for helm/orthanc.
 
@@ -49,6 +51,10 @@ helm-install: setup ## helm approach: Traefik, PostgreSQL and the orthanc chart,
 helm-uninstall: setup ## remove the helm approach; the database volume and its Secrets stay unless PURGE=1
 	$(NODE) tasks/helm/uninstall.ts $(if $(filter 1,$(PURGE)),--purge) $(ARGS)
 
+.PHONY: chart-docs
+chart-docs: setup-go-tools ## regenerate helm/orthanc/values.schema.json and README.md (helm-docs) from the annotated values.yaml
+	$(NODE) tasks/helm/chart-docs.ts
+
 .PHONY: helm-template
 helm-template: setup ## print what helm/orthanc renders with its defaults (VALUES=my.yaml to add yours)
 	$(CURDIR)/.tools/bin/helm template orthanc helm/orthanc --namespace orthanc $(if $(VALUES),-f $(VALUES))
@@ -57,11 +63,11 @@ helm-template: setup ## print what helm/orthanc renders with its defaults (VALUE
 
 .PHONY: demo
 demo: setup ## the chart's Orthanc config in Debian Orthanc + PostgreSQL behind haproxy TLS (443, 11112), then smoke
-	$(NODE) tasks/local/demo.ts $(ARGS)
+	$(NODE) proving-ground/local/demo.ts $(ARGS)
 
 .PHONY: demo-down
 demo-down: setup ## stop the local stack; data kept unless DELETE_DATA=1
-	$(NODE) tasks/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
+	$(NODE) proving-ground/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
 
 .PHONY: smoke
 smoke: setup ## end-to-end checks: TLS, HTTPS REST, DICOM-TLS C-ECHO/C-STORE, round trip (local stack, kube, or --host)
@@ -73,7 +79,7 @@ bench: setup ## C-STORE throughput and latency through the TLS terminator and di
 
 .PHONY: local-packages
 local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
-	$(NODE) tasks/local/01-packages.ts
+	$(NODE) proving-ground/local/01-packages.ts
 
 # --- manual approach (issue 5; docs/manual.md). ARGS passes flags, e.g. ARGS="--timeout 900"; ISTIO_INSTALLER=istioctl installs Istio with istioctl.
 
@@ -109,13 +115,14 @@ gitops-uninstall: setup ## remove the gitops approach in reverse order; tenants'
 
 .PHONY: gitops-check
 gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown and isolation, pins, mesh policies (exact flows), tenants' chart values validated
-	$(NODE) tasks/gitops/verify.ts $(ARGS)
+	@$(NODE) tasks/setup/go-tools.ts --only kubeconform
+	$(NODE) proving-ground/checks/gitops/verify.ts $(ARGS)
 
 # --- simulated cluster (issue 8; docs/cluster.md): a real control plane with simulated nodes, for the install tasks in tests.
 
 .PHONY: cluster-build
 cluster-build: setup ## build kube-apiserver/-controller-manager/-scheduler, etcd, kwok from the Go module proxy (cached outside the repo)
-	$(NODE) tasks/cluster/build.ts
+	$(NODE) proving-ground/cluster/build.ts
 
 .PHONY: real-node-build
 real-node-build: setup ## build what `cluster-up ARGS=--real-node` runs: kubelet, kube-proxy, CoreDNS, MetalLB, provisioner, Traefik, images (cached)
@@ -123,8 +130,8 @@ real-node-build: setup ## build what `cluster-up ARGS=--real-node` runs: kubelet
 
 .PHONY: cluster-up
 cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs (ARGS=--real-node: one real node, as root); kubeconfig in .work/cluster/kubeconfig
-	$(NODE) tasks/cluster/up.ts $(ARGS)
+	$(NODE) proving-ground/cluster/up.ts $(ARGS)
 
 .PHONY: cluster-down
 cluster-down: setup ## stop the cluster (and the real node, restoring the host) and delete its state (the built binaries stay cached)
-	$(NODE) tasks/cluster/down.ts $(ARGS)
+	$(NODE) proving-ground/cluster/down.ts $(ARGS)

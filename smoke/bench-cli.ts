@@ -5,12 +5,11 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { TaskError } from "../tasks/lib/errors.ts";
 import { log, progress, style } from "../tasks/lib/log.ts";
-import { workDir } from "../tasks/lib/paths.ts";
+import { displayPath, workDir } from "../tasks/lib/paths.ts";
 import { main, type Task } from "../tasks/lib/task.ts";
-import { displayPath, localLayout } from "../tasks/local/layout.ts";
-import { loadLocalSettings } from "../tasks/local/settings.ts";
 import { benchPaths, deleteRun, runOurs, runStorescu, warmUp, type BenchRun, type BenchSize, type ClientName, type PathName } from "./bench.ts";
 import { discoverTarget, TargetOptions, targetFlags } from "./discover.ts";
+import { localTargetFile } from "./target.ts";
 
 const positive = (raw: unknown, name: string, fallback: number): number => {
   if (typeof raw !== "string") return fallback;
@@ -102,16 +101,14 @@ export const benchTask: Task = {
   },
   run: async (ctx) => {
     const options = new TargetOptions(ctx.flags);
-    const localFile = localLayout(loadLocalSettings(ctx.settings, {}).dir).target;
-    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localFile);
+    const { target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
     const sizes: BenchSize[] = [
       { name: "small", pixelBytes: 1024, count: positive(ctx.flags.small, "small", 200) },
       { name: "large", pixelBytes: 512 * 1024, count: positive(ctx.flags.large, "large", 40) },
     ];
     const concurrency = positive(ctx.flags.concurrency, "concurrency", 4);
     const repeat = positive(ctx.flags.repeat, "repeat", 5);
-    const caFile = options.get("ca-file") ?? (kind === "local" ? localLayout(loadLocalSettings(ctx.settings, {}).dir).tls.ca : undefined);
-    const paths = benchPaths(target, caFile, "KORTHWEB-BENCH");
+    const paths = benchPaths(target, target.caFile, "KORTHWEB-BENCH");
     const storescu = ctx.flags["no-storescu"] !== true && hasStorescu();
     log.info(`target: ${target.label}`);
     log.info(`paths: ${paths.map((p) => `${p.name} ${p.endpoint.host}:${p.endpoint.port}${p.endpoint.tls ? " (TLS)" : ""}`).join(", ")}; concurrency ${concurrency}`);

@@ -3,14 +3,12 @@
 import { join } from "node:path";
 import { TaskError } from "../tasks/lib/errors.ts";
 import { log, style } from "../tasks/lib/log.ts";
-import { workDir } from "../tasks/lib/paths.ts";
+import { displayPath, workDir } from "../tasks/lib/paths.ts";
 import { main, type Task } from "../tasks/lib/task.ts";
-import { displayPath, localLayout } from "../tasks/local/layout.ts";
-import { loadLocalSettings } from "../tasks/local/settings.ts";
 import { runSmoke, type SmokeReport } from "./checks.ts";
 import { discoverTarget, TargetOptions, targetFlags } from "./discover.ts";
 import { summaryLine, tableHeader, tableRow, writeReport } from "./report.ts";
-import type { SmokeTarget } from "./target.ts";
+import { localTargetFile, type SmokeTarget } from "./target.ts";
 
 export const defaultReportFile = join(workDir, "smoke", "report.json");
 
@@ -38,8 +36,7 @@ export const smokeTask: Task = {
   flags: { ...targetFlags, report: { type: "string", description: "JSON report file (default .work/smoke/report.json)" } },
   run: async (ctx) => {
     const options = new TargetOptions(ctx.flags);
-    const localFile = localLayout(loadLocalSettings(ctx.settings, {}).dir).target;
-    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localFile);
+    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
     log.info(`${style.bold(kind)} target${options.get("target") ? "" : " (auto: --target to choose)"}`);
     if (ctx.dryRun) {
       log.info("[dry-run] would run the checks against it");

@@ -9,12 +9,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { TaskError } from "../tasks/lib/errors.ts";
 import type { Kube } from "../tasks/lib/kube.ts";
+import { parseTemplate } from "../tasks/lib/orthanc-config.ts";
+import { displayPath } from "../tasks/lib/paths.ts";
 import { hostnames, type Settings } from "../tasks/lib/settings.ts";
 import type { FlagSpec, FlagValues } from "../tasks/lib/task.ts";
-import { displayPath } from "../tasks/local/layout.ts";
-import { parseTemplate } from "../tasks/local/orthanc-config.ts";
-import type { LocalTargetFile } from "../tasks/local/stack.ts";
-import { defaultCallingAet, type Credentials, type SmokeTarget } from "./target.ts";
+import { defaultCallingAet, type Credentials, type SmokeTarget, type TargetFile } from "./target.ts";
 
 interface Option {
   flag: string;
@@ -145,6 +144,7 @@ export async function explicitTarget(options: TargetOptions, settings: Settings,
     dicomName: options.get("dicom-name") ?? names.dicom,
     ca: caFile ? readCa(caFile) : undefined,
     caSource: caFile ? `file ${show(caFile)}` : "the system's trusted CAs",
+    caFile,
     credentials: given?.credentials,
     credentialsSource: given?.source ?? "none given (--credentials-file, or --username with SMOKE_PASSWORD)",
     calledAet: options.aet("called-aet", "ORTHANC"),
@@ -158,7 +158,7 @@ export function localTarget(options: TargetOptions, targetFile: string, env: Nod
   if (!existsSync(targetFile)) {
     throw new TaskError(`the local stack has not been started (no ${show(targetFile)})`, { code: "usage", hint: "start it with `make demo`, or name a target: --target kube, or --host …" });
   }
-  const file = JSON.parse(readFileSync(targetFile, "utf8")) as LocalTargetFile;
+  const file = JSON.parse(readFileSync(targetFile, "utf8")) as TargetFile;
   const given = explicitCredentials(options, env);
   const caFile = options.get("ca-file") ?? file.caFile;
   const credentials = given ?? (existsSync(file.credentialsFile) ? { credentials: readCredentialsFile(file.credentialsFile), source: `file ${show(file.credentialsFile)}` } : undefined);
@@ -171,6 +171,7 @@ export function localTarget(options: TargetOptions, targetFile: string, env: Nod
     dicomName: options.get("dicom-name") ?? file.dicomName,
     ca: readCa(caFile),
     caSource: `file ${show(caFile)}`,
+    caFile,
     credentials: credentials?.credentials,
     credentialsSource: credentials?.source ?? `none (${show(file.credentialsFile)} is missing)`,
     calledAet: options.aet("called-aet", file.calledAet),
@@ -258,6 +259,7 @@ export async function kubeTarget(options: TargetOptions, settings: Settings, kub
     dicomName: options.get("dicom-name") ?? names.dicom,
     ca,
     caSource: caFile ? `file ${show(caFile)}` : `Secret ${caRef.namespace}/${caRef.name}`,
+    caFile,
     credentials: credentials.credentials,
     credentialsSource: credentials.source,
     calledAet: options.aet("called-aet", fromConfig.aet ?? "ORTHANC"),

@@ -6,7 +6,7 @@
 // the real-node tier's own time is spent running, not building.
 import { log } from "../../tasks/lib/log.ts";
 import { main, type Task } from "../../tasks/lib/task.ts";
-import { ensurePackages } from "../../tasks/local/packages.ts";
+import { ensurePackages } from "../local/packages.ts";
 import { buildNode } from "./builds.ts";
 import { buildImages } from "./images.ts";
 import { nodePackages, readMachineFacts, missingForRealNode } from "./preflight.ts";

@@ -15,8 +15,8 @@ import { run } from "../../tasks/lib/exec.ts";
 import { requireGo, type GoToolchain } from "../../tasks/lib/go.ts";
 import { log, progress } from "../../tasks/lib/log.ts";
 import { pins } from "../../tasks/lib/settings.ts";
-import { buildWrapper, kubernetesModule } from "../../tasks/cluster/build.ts";
-import { controlPlaneGoMod, versionLdflags } from "../../tasks/cluster/wrapper-modules.ts";
+import { buildWrapper, kubernetesModule } from "../cluster/build.ts";
+import { controlPlaneGoMod, versionLdflags } from "../cluster/wrapper-modules.ts";
 import { nodeCache } from "./layout.ts";
 
 export type ComponentName = keyof Omit<typeof pins.realNode, "suites">;

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { workDir } from "../../tasks/lib/paths.ts";
 import { pins } from "../../tasks/lib/settings.ts";
-import { cacheRoot } from "../../tasks/cluster/layout.ts";
+import { cacheRoot } from "../cluster/layout.ts";
 
 /**
  * Addresses (never 10/8, 172.16/12, 192.168/16). The host's own uplink may already sit in 192.0.2.0/24,

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { TaskError } from "../../tasks/lib/errors.ts";
 import { run } from "../../tasks/lib/exec.ts";
-import type { DebianPackage } from "../../tasks/local/packages.ts";
+import type { DebianPackage } from "../local/packages.ts";
 import { addresses } from "./layout.ts";
 
 export const nodePackages: readonly DebianPackage[] = [

@@ -15,10 +15,10 @@ import { log, progress } from "../../tasks/lib/log.ts";
 import { toYaml, type KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { waitUntil } from "../../tasks/lib/wait.ts";
-import { ensurePackages } from "../../tasks/local/packages.ts";
-import { buildAll, describeBuild } from "../../tasks/cluster/build.ts";
-import { clusterState, components, describeComponents, startCluster, stopCluster } from "../../tasks/cluster/cluster.ts";
-import { binaries, contextName, type ClusterLayout } from "../../tasks/cluster/layout.ts";
+import { ensurePackages } from "../local/packages.ts";
+import { buildAll, describeBuild } from "../cluster/build.ts";
+import { clusterState, components, describeComponents, startCluster, stopCluster } from "../cluster/cluster.ts";
+import { binaries, contextName, type ClusterLayout } from "../cluster/layout.ts";
 import { buildNode, nodeBinaries } from "./builds.ts";
 import { diffHostState, readHostState } from "./host-state.ts";
 import {

@@ -8,9 +8,9 @@ import { repoRoot } from "../lib/paths.ts";
 import { preflight } from "../lib/preflight.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
-import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem } from "./checks.ts";
+import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem } from "../../proving-ground/checks/gitops/checks.ts";
 import { selectedTenants } from "./context.ts";
-import { checkFluxLockdown } from "./flux-lockdown-check.ts";
+import { checkFluxLockdown } from "../../proving-ground/checks/gitops/flux-lockdown-check.ts";
 import { resolveSourceOptions, sourceFlags, unpublishedChanges } from "./options.ts";
 import { loadFluxTree } from "./tree.ts";
 

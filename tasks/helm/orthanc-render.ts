@@ -7,7 +7,7 @@ import { TaskError } from "../lib/errors.ts";
 import type { ReleaseOptions } from "../lib/helm.ts";
 import { parseManifests, type KubeObject } from "../lib/manifests.ts";
 import type { FlagSpec, TaskContext } from "../lib/task.ts";
-import { renderApiVersions } from "../validate/sources.ts";
+import { renderApiVersions } from "../lib/api-versions.ts";
 import { orthancRelease } from "./releases.ts";
 
 export const valuesFlag: Record<string, FlagSpec> = {

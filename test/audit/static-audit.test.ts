@@ -2,8 +2,8 @@
 // on a copy broken the way it is meant to catch.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { allInstallations, type Installation } from "../../tasks/audit/installations.ts";
-import { auditInstallation } from "../../tasks/audit/static-audit.ts";
+import { allInstallations, type Installation } from "../../proving-ground/audit/installations.ts";
+import { auditInstallation } from "../../proving-ground/audit/static-audit.ts";
 
 let installations: Installation[];
 const byApproach = (name: string) => structuredClone(installations.find((i) => i.approach === name)!);

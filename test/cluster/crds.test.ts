@@ -2,10 +2,10 @@
 // upstream has them, every CRD the install steps wait for, and schemas that
 // say what the validator enforces (checked on kinds whose upstream shape we know).
 import { describe, expect, it } from "vitest";
-import { crdList, generateCrds, kindSchema, pluralOf, schemalessKinds, type GeneratedCrds } from "../../tasks/cluster/crds.ts";
-import type { JsonSchema } from "../../tasks/cluster/schema-probe.ts";
+import { crdList, generateCrds, kindSchema, pluralOf, schemalessKinds, type GeneratedCrds } from "../../proving-ground/cluster/crds.ts";
+import type { JsonSchema } from "../../proving-ground/cluster/schema-probe.ts";
 import { traefikCrds } from "../../tasks/helm/03-traefik.ts";
-import { loadRegistry, lookupModel } from "../../tasks/validate/registry.ts";
+import { loadRegistry, lookupModel } from "../../proving-ground/cluster/model-registry.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 
 async function model(apiVersion: string, kind: string) {

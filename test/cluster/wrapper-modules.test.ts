@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { run } from "../../tasks/lib/exec.ts";
 import { requireGo } from "../../tasks/lib/go.ts";
 import { pins } from "../../tasks/lib/settings.ts";
-import { controlPlaneGoMod, etcdGoMod, stagingModules, stagingVersion, versionLdflags } from "../../tasks/cluster/wrapper-modules.ts";
+import { controlPlaneGoMod, etcdGoMod, stagingModules, stagingVersion, versionLdflags } from "../../proving-ground/cluster/wrapper-modules.ts";
 
 // The shape of k8s.io/kubernetes' go.mod: a replace block pointing staging modules at local folders.
 const kubernetesGoMod = `module k8s.io/kubernetes

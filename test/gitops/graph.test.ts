@@ -2,7 +2,7 @@
 // the infrastructure, every chart source exists — on the real tree, and
 // each rule caught on a copy broken on purpose.
 import { describe, expect, it } from "vitest";
-import { checkGraph, checkRenders, formatProblem } from "../../tasks/gitops/checks.ts";
+import { checkGraph, checkRenders, formatProblem } from "../../proving-ground/checks/gitops/checks.ts";
 import { loadFluxTree, renderFluxTree } from "../../tasks/gitops/tree.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { useCheckoutCopies } from "./copy.ts";

@@ -2,12 +2,12 @@
 // Orthanc release renders) names the other's namespaces, hostnames, Secrets
 // or gateway; each tenant has its own gateway, address and certificate.
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkIsolation, formatProblem, type TenantRender } from "../../tasks/gitops/checks.ts";
-import { renderTenantReleases } from "../../tasks/gitops/release-render.ts";
+import { checkIsolation, formatProblem, type TenantRender } from "../../proving-ground/checks/gitops/checks.ts";
+import { renderTenantReleases } from "../../proving-ground/checks/gitops/release-render.ts";
 import { loadFluxTree, renderFluxTree, tenantEndpoints, type FluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
-import { plainGatewayPorts } from "../../tasks/audit/exposure.ts";
+import { plainGatewayPorts } from "../../proving-ground/audit/exposure.ts";
 import { useCheckoutCopies } from "./copy.ts";
 
 const copy = useCheckoutCopies();

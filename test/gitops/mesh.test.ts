@@ -4,12 +4,12 @@
 // (evaluated as Kubernetes does) — on the real tree and on copies broken on
 // purpose, each of which the check must catch.
 import { beforeAll, describe, expect, it } from "vitest";
-import { formatProblem } from "../../tasks/gitops/checks.ts";
-import { checkMesh } from "../../tasks/gitops/mesh-check.ts";
-import { gitopsMesh, intendedFlows, intendedNetworkFlows, type GitopsMesh } from "../../tasks/gitops/mesh.ts";
-import { renderTenantReleases } from "../../tasks/gitops/release-render.ts";
+import { formatProblem } from "../../proving-ground/checks/gitops/checks.ts";
+import { checkMesh } from "../../proving-ground/checks/gitops/mesh-check.ts";
+import { gitopsMesh, intendedFlows, intendedNetworkFlows, type GitopsMesh } from "../../proving-ground/checks/gitops/mesh.ts";
+import { renderTenantReleases } from "../../proving-ground/checks/gitops/release-render.ts";
 import { loadFluxTree, renderFluxTree, type FluxTree } from "../../tasks/gitops/tree.ts";
-import { principal } from "../../tasks/lib/istio-authorization.ts";
+import { principal } from "../../proving-ground/checks/istio-authorization.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { useCheckoutCopies } from "./copy.ts";
@@ -151,7 +151,7 @@ describe("the mesh check on broken copies", () => {
     const checkout = copy();
     checkout.edit(bhcWorkload, "resources:\n", `${jsonPatch("AuthorizationPolicy", "orthanc-metrics", "- op: add\n  path: /spec/rules/0/when\n  value: [{key: \"request.headers[x]\", values: [\"1\"]}]")}resources:\n`);
     expect(await meshProblems(checkout.root)).toContain(
-      "[mesh] AuthorizationPolicies: AuthorizationPolicy bhc/orthanc-metrics: rules[].when is not modelled by tasks/lib/istio-authorization.ts",
+      "[mesh] AuthorizationPolicies: AuthorizationPolicy bhc/orthanc-metrics: rules[].when is not modelled by proving-ground/checks/istio-authorization.ts",
     );
   });
 });

@@ -3,7 +3,7 @@
 // kube-prometheus-stack, PostgreSQL — HelmRepository for Kiali), and the
 // tenants' PostgreSQL matches helm/postgresql.values.yaml.
 import { describe, expect, it } from "vitest";
-import { checkPins, formatProblem } from "../../tasks/gitops/checks.ts";
+import { checkPins, formatProblem } from "../../proving-ground/checks/gitops/checks.ts";
 import { loadFluxTree, renderFluxTree } from "../../tasks/gitops/tree.ts";
 import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
 import { pins } from "../../tasks/lib/settings.ts";

@@ -1,16 +1,16 @@
 // The tenants' Orthanc values live inline in gitops/ HelmReleases. `make
-// validate` renders them through the chart too (tasks/validate/gitops-releases.ts,
+// validate` renders them through the chart too (proving-ground/validate/gitops-releases.ts,
 // tested in test/validate/gitops-releases.test.ts); here the same renders
 // (helm template, then the release's post-renderers, as helm-controller does)
 // are checked for what they must wire up, and go through the validator once more.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { renderGitRelease, renderTenantReleases, type ReleaseRender } from "../../tasks/gitops/release-render.ts";
+import { renderGitRelease, renderTenantReleases, type ReleaseRender } from "../../proving-ground/checks/gitops/release-render.ts";
 import { loadFluxTree, orthancRelease, record, renderFluxTree, type FluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
-import { formatFinding } from "../../tasks/validate/finding.ts";
-import { validateObjects } from "../../tasks/validate/validate.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
+import { validateObjects } from "../../proving-ground/validate/validate.ts";
 import { useCheckoutCopies } from "./copy.ts";
 
 const copy = useCheckoutCopies();

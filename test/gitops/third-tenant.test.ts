@@ -8,11 +8,11 @@ import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tenantSecrets } from "../../tasks/gitops/03-secrets.ts";
 import { waitPlan } from "../../tasks/gitops/06-wait.ts";
-import { formatProblem } from "../../tasks/gitops/checks.ts";
+import { formatProblem } from "../../proving-ground/checks/gitops/checks.ts";
 import { renderFluxTree, tenantEndpoints } from "../../tasks/gitops/tree.ts";
-import { verifyCheckout, type Verification } from "../../tasks/gitops/verify.ts";
+import { verifyCheckout, type Verification } from "../../proving-ground/checks/gitops/verify.ts";
 import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
-import { formatFinding } from "../../tasks/validate/finding.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
 import { useCheckoutCopies, type Checkout } from "./copy.ts";
 
 const copy = useCheckoutCopies();

@@ -2,9 +2,9 @@
 // builds and its output is clean under the validator; the entry folder leads
 // to the infrastructure and both tenants, each with its namespaces and releases.
 import { describe, expect, it } from "vitest";
-import { formatFinding } from "../../tasks/validate/finding.ts";
-import { kustomizeSources } from "../../tasks/validate/sources.ts";
-import { validateSources } from "../../tasks/validate/validate.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
+import { kustomizeSources } from "../../proving-ground/validate/sources.ts";
+import { validateSources } from "../../proving-ground/validate/validate.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { dependencyOrder, loadFluxTree, refId, tenantEndpoints } from "../../tasks/gitops/tree.ts";
 

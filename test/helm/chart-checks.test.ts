@@ -4,9 +4,9 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Helm } from "../../tasks/lib/helm.ts";
-import { formatFinding } from "../../tasks/validate/finding.ts";
-import { helmSources } from "../../tasks/validate/sources.ts";
-import { validateSources } from "../../tasks/validate/validate.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
+import { helmSources } from "../../proving-ground/validate/sources.ts";
+import { validateSources } from "../../proving-ground/validate/validate.ts";
 import { run } from "../../tasks/lib/exec.ts";
 import { requireToolPath } from "../../tasks/lib/tools.ts";
 import { chartDir, renderRaw } from "../helpers/chart.ts";

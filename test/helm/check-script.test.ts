@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromRoot } from "../../tasks/lib/paths.ts";
-import { ensurePackages, localPackages } from "../../tasks/local/packages.ts";
+import { ensurePackages, localPackages } from "../../proving-ground/local/packages.ts";
 import { as, find, render } from "../helpers/chart.ts";
 
 /** The local stack's packages (Orthanc, haproxy, …) plus ip for the private network namespace, installed the project's way. */

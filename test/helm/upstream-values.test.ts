@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { credentialSecrets, orthancSettingsValues, postgresqlService, valuesFiles } from "../../tasks/helm/releases.ts";
 import { loadSettings } from "../../tasks/lib/settings.ts";
 import { chartDir, ofKind, render } from "../helpers/chart.ts";
-import { exposedEntryPoints, plainEntryPoints } from "../../tasks/audit/exposure.ts";
+import { exposedEntryPoints, plainEntryPoints } from "../../proving-ground/audit/exposure.ts";
 
 // Parsed YAML, read by the paths the tests know.
 type Tree = Record<string, any>;

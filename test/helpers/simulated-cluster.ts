@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireBinaries, startCluster, stopCluster, type StartReport } from "../../tasks/cluster/cluster.ts";
-import { binaries, clusterLayout, type Binaries, type ClusterLayout } from "../../tasks/cluster/layout.ts";
+import { requireBinaries, startCluster, stopCluster, type StartReport } from "../../proving-ground/cluster/cluster.ts";
+import { binaries, clusterLayout, type Binaries, type ClusterLayout } from "../../proving-ground/cluster/layout.ts";
 import { run, type RunResult } from "../../tasks/lib/exec.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
 

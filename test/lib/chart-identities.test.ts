@@ -1,7 +1,7 @@
 // The upstream charts' naming rules the policies depend on, for the cases our
 // values use and the overrides that would change a principal.
 import { describe, expect, it } from "vitest";
-import { bitnamiPostgresqlIdentity, istioGatewayIdentity, prometheusIdentity } from "../../tasks/lib/chart-identities.ts";
+import { bitnamiPostgresqlIdentity, istioGatewayIdentity, prometheusIdentity } from "../../proving-ground/checks/chart-identities.ts";
 
 describe("istioGatewayIdentity", () => {
   it("names the service account and pods after the release, istio= without the istio- prefix", () => {

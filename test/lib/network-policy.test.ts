@@ -3,7 +3,7 @@
 // it refuses to guess.
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { connectionAllowed, networkFlows, type Pod } from "../../tasks/lib/network-policy.ts";
+import { connectionAllowed, networkFlows, type Pod } from "../../proving-ground/checks/network-policy.ts";
 
 const pod = (name: string, namespace: string, labels: Record<string, string> = {}, ports: number[] = []): Pod => ({ name, namespace, labels, ports });
 const policy = (namespace: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "p", namespace }, spec });

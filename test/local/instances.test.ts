@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaults } from "../../tasks/lib/settings.ts";
-import { instancePortsOverlay, orthancInstance, orthancInstances } from "../../tasks/local/instances.ts";
-import { extraOrthancInstances, localLayout, orthancInstancePaths } from "../../tasks/local/layout.ts";
-import { differingPaths, parseTemplate } from "../../tasks/local/orthanc-config.ts";
-import { haproxyConfig, haproxyExecutable, servedBy } from "../../tasks/local/proxy.ts";
-import { orthancFacts, runtimeWithOverlay, type OrthancRuntime } from "../../tasks/local/runtime.ts";
-import { ScratchStack } from "../../tasks/local/scratch-stack.ts";
-import { loadLocalSettings } from "../../tasks/local/settings.ts";
+import { instancePortsOverlay, orthancInstance, orthancInstances } from "../../proving-ground/local/instances.ts";
+import { extraOrthancInstances, localLayout, orthancInstancePaths } from "../../proving-ground/local/layout.ts";
+import { differingPaths, parseTemplate } from "../../tasks/lib/orthanc-config.ts";
+import { haproxyConfig, haproxyExecutable, servedBy } from "../../proving-ground/local/proxy.ts";
+import { orthancFacts, runtimeWithOverlay, type OrthancRuntime } from "../../proving-ground/local/runtime.ts";
+import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
+import { loadLocalSettings } from "../../proving-ground/local/settings.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "korthweb-instances-"));
 

@@ -11,7 +11,7 @@ import {
   resolveTemplate,
   stringifyTemplate,
   substitute,
-} from "../../tasks/local/orthanc-config.ts";
+} from "../../tasks/lib/orthanc-config.ts";
 
 const template = `{
   "Name": "Orthanc",

@@ -1,5 +1,5 @@
 // The local stack's reading of the chart: helm template of helm/orthanc with
-// tasks/local/values.yaml gives the contract's objects, and the effective
+// proving-ground/local/values.yaml gives the contract's objects, and the effective
 // configuration is the rendered one plus the local overlay and nothing else.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Helm } from "../../tasks/lib/helm.ts";
 import { defaults } from "../../tasks/lib/settings.ts";
-import { resolveEnv } from "../../tasks/local/container-env.ts";
-import { localLayout } from "../../tasks/local/layout.ts";
-import { applyOverlay, differingPaths, overlayPaths, parseTemplate, referencedVariables, type JsonObject } from "../../tasks/local/orthanc-config.ts";
-import { debianPluginDir, localOverlay } from "../../tasks/local/overlay.ts";
-import { prepare } from "../../tasks/local/prepare.ts";
-import { checkTlsMaterial, extractOrthanc, renderOrthanc } from "../../tasks/local/render.ts";
-import { loadRuntime } from "../../tasks/local/runtime.ts";
-import { loadLocalSettings } from "../../tasks/local/settings.ts";
+import { resolveEnv } from "../../proving-ground/local/container-env.ts";
+import { localLayout } from "../../proving-ground/local/layout.ts";
+import { applyOverlay, differingPaths, overlayPaths, parseTemplate, referencedVariables, type JsonObject } from "../../tasks/lib/orthanc-config.ts";
+import { debianPluginDir, localOverlay } from "../../proving-ground/local/overlay.ts";
+import { prepare } from "../../proving-ground/local/prepare.ts";
+import { checkTlsMaterial, extractOrthanc, renderOrthanc } from "../../proving-ground/local/render.ts";
+import { loadRuntime } from "../../proving-ground/local/runtime.ts";
+import { loadLocalSettings } from "../../proving-ground/local/settings.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "korthweb-local-render-"));
@@ -27,7 +27,7 @@ describe("rendering the chart for the local stack", () => {
 
   it("finds the contract's ConfigMap, Deployment env and TLS Secret", async () => {
     const rendered = await renderOrthanc(helm, settings);
-    expect(rendered.source).toContain("helm template orthanc helm/orthanc -n orthanc -f tasks/local/values.yaml");
+    expect(rendered.source).toContain("helm template orthanc helm/orthanc -n orthanc -f proving-ground/local/values.yaml");
     // Every ${VAR} orthanc.json uses is set by the container env.
     const envNames = rendered.env.map((spec) => spec.name);
     for (const name of referencedVariables(rendered.configText)) expect(envNames).toContain(name);

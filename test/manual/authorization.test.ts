@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { allowedFlows, allowedRequests, authorizationPolicies, matchesValue, outsideWorld } from "../../tasks/manual/flows.ts";
+import { allowedFlows, allowedRequests, authorizationPolicies, matchesValue, outsideWorld } from "../../proving-ground/checks/manual/flows.ts";
 import { files, namespaces, releases } from "../../tasks/manual/layout.ts";
-import { istioGatewayIdentity, prometheusIdentity } from "../../tasks/lib/chart-identities.ts";
-import { principal } from "../../tasks/lib/istio-authorization.ts";
-import { intendedFlows, meshWorkloads } from "../../tasks/manual/mesh.ts";
+import { istioGatewayIdentity, prometheusIdentity } from "../../proving-ground/checks/chart-identities.ts";
+import { principal } from "../../proving-ground/checks/istio-authorization.ts";
+import { intendedFlows, meshWorkloads } from "../../proving-ground/checks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
 
 const objects = allObjects();

@@ -4,10 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { hostnames, pins } from "../../tasks/lib/settings.ts";
 import { files } from "../../tasks/manual/layout.ts";
-import { meshWorkloads } from "../../tasks/manual/mesh.ts";
+import { meshWorkloads } from "../../proving-ground/checks/manual/mesh.ts";
 import { allObjects, copy, named, ofKind, values } from "./manual-files.ts";
 import { routingProblems, type GatewayDeployment } from "./checks.ts";
-import { plainGatewayPorts } from "../../tasks/audit/exposure.ts";
+import { plainGatewayPorts } from "../../proving-ground/audit/exposure.ts";
 
 const objects = allObjects();
 const gatewayValues = values(files.gatewayValues);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { generatedSecrets } from "../../tasks/manual/credentials.ts";
 import { consoles, files, namespaces, releases } from "../../tasks/manual/layout.ts";
-import { meshWorkloads, prometheusCertDir } from "../../tasks/manual/mesh.ts";
+import { meshWorkloads, prometheusCertDir } from "../../proving-ground/checks/manual/mesh.ts";
 import { readObjects } from "../../tasks/manual/apply.ts";
 import { allObjects, named, ofKind, values } from "./manual-files.ts";
 

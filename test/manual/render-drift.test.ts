@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { readObjects } from "../../tasks/manual/apply.ts";
 import { files } from "../../tasks/manual/layout.ts";
-import { prometheusCertDir } from "../../tasks/manual/mesh.ts";
+import { prometheusCertDir } from "../../proving-ground/checks/manual/mesh.ts";
 import { driftError, driftedFiles, renderChart, renderFiles, splitByStep } from "../../tasks/manual/render.ts";
 
 const extraValues = (text: string) => {

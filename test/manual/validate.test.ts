@@ -5,8 +5,8 @@ import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../tasks/lib/paths.ts";
 import { files } from "../../tasks/manual/layout.ts";
-import { manualSources } from "../../tasks/validate/sources.ts";
-import { validateSources, validateText } from "../../tasks/validate/validate.ts";
+import { manualSources } from "../../proving-ground/validate/sources.ts";
+import { validateSources, validateText } from "../../proving-ground/validate/validate.ts";
 
 describe("make validate over manual/", () => {
   it("finds nothing in any file under manual/", async () => {

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fromRoot } from "../../tasks/lib/paths.ts";
-import { localFlags } from "../../tasks/local/settings.ts";
+import { localFlags } from "../../proving-ground/local/settings.ts";
 
 const doc = readFileSync(fromRoot("docs", "reliability.md"), "utf8");
 const read = (path: string) => readFileSync(fromRoot(path), "utf8");
@@ -13,9 +13,9 @@ describe("docs/reliability.md", () => {
   it("names helpers that exist in the files it names", () => {
     const reuse = doc.slice(doc.indexOf("## Reusing the pieces"));
     const entries = [...reuse.matchAll(/^- `([^`]+\.ts)`([\s\S]*?)(?=^- |$(?![\s\S]))/gm)];
-    expect(entries.map((entry) => entry[1])).toEqual(["tasks/local/scratch-stack.ts", "smoke/ingest.ts", "smoke/presence.ts", "tasks/local/runtime.ts"]);
+    expect(entries.map((entry) => entry[1])).toEqual(["proving-ground/local/scratch-stack.ts", "smoke/ingest.ts", "smoke/presence.ts", "proving-ground/local/runtime.ts"]);
     // A name may be a method of what a helper returns (LocalOrthanc.kill): look in the helpers' folders too.
-    const folders = ["tasks/local", "smoke"].flatMap((dir) => readdirSync(fromRoot(dir)).filter((name) => name.endsWith(".ts")).map((name) => read(`${dir}/${name}`)));
+    const folders = ["proving-ground/local", "smoke"].flatMap((dir) => readdirSync(fromRoot(dir)).filter((name) => name.endsWith(".ts")).map((name) => read(`${dir}/${name}`)));
     for (const [, file, text] of entries) {
       const source = [read(file!), ...folders].join("\n");
       const names = [...text!.matchAll(/`([A-Za-z]+)(?:\.[a-z]+)?\(?/g)].map((match) => match[1]!).filter((name) => /^[a-zA-Z]{3,}$/.test(name) && name !== "dir");

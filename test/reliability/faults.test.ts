@@ -15,7 +15,7 @@ import { Ingest, tally, type IngestPlan, type SentInstance } from "../../smoke/i
 import { checkPresence, storedAmong } from "../../smoke/presence.ts";
 import { RestClient } from "../../smoke/rest.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
-import { ScratchStack } from "../../tasks/local/scratch-stack.ts";
+import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const ports = { https: 24443, dicom: 24112, postgresql: 24432, orthancHttp: 24042, orthancDicom: 24242 };

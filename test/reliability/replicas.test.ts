@@ -14,12 +14,12 @@ import { dicomEndpoint, runSmoke } from "../../smoke/checks.ts";
 import { Ingest, tally } from "../../smoke/ingest.ts";
 import { checkPresence, countBySopInstanceUid, lookupIds } from "../../smoke/presence.ts";
 import { RestClient } from "../../smoke/rest.ts";
-import { orthancPaths } from "../../tasks/local/layout.ts";
-import { differingPaths, parseTemplate, type JsonObject } from "../../tasks/local/orthanc-config.ts";
-import { LocalOrthanc } from "../../tasks/local/orthanc.ts";
-import { servedBy } from "../../tasks/local/proxy.ts";
-import { runtimeWithOverlay } from "../../tasks/local/runtime.ts";
-import { ScratchStack } from "../../tasks/local/scratch-stack.ts";
+import { orthancPaths } from "../../proving-ground/local/layout.ts";
+import { differingPaths, parseTemplate, type JsonObject } from "../../tasks/lib/orthanc-config.ts";
+import { LocalOrthanc } from "../../proving-ground/local/orthanc.ts";
+import { servedBy } from "../../proving-ground/local/proxy.ts";
+import { runtimeWithOverlay } from "../../proving-ground/local/runtime.ts";
+import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const ports = { https: 25443, dicom: 25112, postgresql: 25432, orthancHttp: 25042, orthancDicom: 25242 };

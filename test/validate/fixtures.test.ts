@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatFinding } from "../../tasks/validate/finding.ts";
-import { validateText } from "../../tasks/validate/validate.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
+import { validateText } from "../../proving-ground/validate/validate.ts";
 
 const dir = join(import.meta.dirname, "..", "fixtures", "validate");
 const files = (kind: "good" | "bad") => readdirSync(join(dir, kind)).filter((name) => name.endsWith(".yaml"));

@@ -2,10 +2,10 @@
 // rendered with the release's inline values, findings pointing at the folder
 // and HelmRelease they come from. Bad values go into a scratch copy of the tree.
 import { describe, expect, it } from "vitest";
-import { formatFinding } from "../../tasks/validate/finding.ts";
-import { gitopsReleaseSources } from "../../tasks/validate/gitops-releases.ts";
-import { repositorySources } from "../../tasks/validate/sources.ts";
-import { validateSources } from "../../tasks/validate/validate.ts";
+import { formatFinding } from "../../proving-ground/validate/finding.ts";
+import { gitopsReleaseSources } from "../../proving-ground/validate/gitops-releases.ts";
+import { repositorySources } from "../../proving-ground/validate/sources.ts";
+import { validateSources } from "../../proving-ground/validate/validate.ts";
 import { useCheckoutCopies } from "../gitops/copy.ts";
 
 const copy = useCheckoutCopies();
