@@ -80,7 +80,7 @@ export function imageSpecs(bins: NodeBinaries): ImageSpec[] {
         // orthanc depends on "systemd | systemd-standalone-sysusers | …": the standalone sysusers, not systemd (whose setup fails in a chroot).
         packages: ["orthanc", "orthanc-postgresql", "python3", "ca-certificates", "systemd-standalone-sysusers"],
         hooks: [
-          { script: "set-uid.sh", args: ["orthanc", "999"] },
+          { script: "set-ids.sh", args: ["orthanc", "999"] },
           { script: "orthanc-layout.sh", args: [] },
         ],
         copyIn: [],
