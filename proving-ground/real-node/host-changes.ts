@@ -22,10 +22,15 @@ export function recordedHostBefore(layout: NodeLayout): HostState | undefined {
   return existsSync(layout.hostChanges) ? (JSON.parse(readFileSync(layout.hostChanges, "utf8")) as HostState) : undefined;
 }
 
-/** The node IP on its own dummy interface, and the node's /28 routed to it (never out of the uplink). */
+/**
+ * The node IP on its own interface, and the node's /28 routed to it (never out of the uplink). A veth pair
+ * whose far end stays unused: VM kernels often lack the dummy driver, and veth is there wherever the CNI
+ * bridge plugin works (it needs veth for every pod).
+ */
 export async function createNodeLink(): Promise<void> {
-  await run("ip", ["link", "add", addresses.nodeLink, "type", "dummy"], { silent: true });
+  await run("ip", ["link", "add", addresses.nodeLink, "type", "veth", "peer", "name", addresses.nodePeerLink], { silent: true });
   await run("ip", ["addr", "add", `${addresses.nodeIp}/32`, "dev", addresses.nodeLink], { silent: true });
+  await run("ip", ["link", "set", addresses.nodePeerLink, "up"], { silent: true });
   await run("ip", ["link", "set", addresses.nodeLink, "up"], { silent: true });
   await run("ip", ["route", "add", addresses.nodeRange, "dev", addresses.nodeLink], { silent: true });
 }
@@ -77,6 +82,30 @@ export async function removeNodeChains(before: HostState | undefined): Promise<s
       if (result.exitCode === 0) removed.push(`${family} ${t} ${chain}`);
       else log.warn(`could not delete ${family} chain ${t}/${chain}: ${result.stderr.trim()}`);
     }
+    removed.push(...(await removeNewEmptyTables(family, save, before)));
+  }
+  return removed;
+}
+
+/**
+ * iptables (nf_tables backend) creates a table the first time a rule goes into it and never deletes it.
+ * A table that did not exist before cluster-up and holds no rule now is deleted with nft.
+ */
+async function removeNewEmptyTables(family: "ipv4" | "ipv6", save: string, before: HostState | undefined): Promise<string[]> {
+  const existed = new Set((before?.iptables ?? []).filter((line) => line.startsWith(`${family} `)).map((line) => line.split(" ")[1]));
+  const { stdout } = await run(save, [], { silent: true, allowFailure: true });
+  const removed: string[] = [];
+  let table = "";
+  const rules = new Map<string, number>();
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith("*")) rules.set((table = line.slice(1)), 0);
+    else if (line.startsWith("-A ")) rules.set(table, (rules.get(table) ?? 0) + 1);
+  }
+  for (const [name, count] of rules) {
+    if (existed.has(name) || count > 0) continue;
+    const result = await run("nft", ["delete", "table", family === "ipv4" ? "ip" : "ip6", name], { silent: true, allowFailure: true });
+    if (result.exitCode === 0) removed.push(`${family} table ${name}`);
+    else log.warn(`could not delete the empty ${family} table ${name}: ${result.stderr.trim()}`);
   }
   return removed;
 }
@@ -155,7 +184,7 @@ export async function removeNewLinks(before: HostState | undefined): Promise<str
   for (const line of stdout.split("\n")) {
     const name = line.replace(/^\d+:\s*/, "").split(":")[0]?.split("@")[0];
     if (!name || known.has(name)) continue;
-    if (name !== addresses.nodeLink && name !== addresses.bridge && !name.startsWith("veth")) continue;
+    if (name !== addresses.nodeLink && name !== addresses.nodePeerLink && name !== addresses.bridge && !name.startsWith("veth")) continue;
     await run("ip", ["link", "delete", name], { silent: true, allowFailure: true });
     removed.push(name);
   }

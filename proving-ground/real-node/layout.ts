@@ -14,8 +14,9 @@ import { cacheRoot } from "../cluster/layout.ts";
  * LoadBalancer pool never reach the wire even if a rule is missing.
  */
 export const addresses = {
-  /** The dummy interface carrying the node IP (and the route for the LoadBalancer pool). */
+  /** The interface carrying the node IP (and the route for the LoadBalancer pool): one end of a veth pair. */
   nodeLink: "kwnode0",
+  nodePeerLink: "kwnode1",
   nodeIp: "192.0.2.254",
   /** Routed to nodeLink: node IP and MetalLB's pool live here. */
   nodeRange: "192.0.2.240/28",

@@ -91,7 +91,7 @@ export function kubeletConfig(layout: NodeLayout): string {
     clusterDomain: addresses.clusterDomain,
     clusterDNS: [addresses.dnsServiceIp],
     resolvConf: layout.resolvConf,
-    podLogsDirectory: join(layout.dir, "pod-logs"),
+    podLogsDir: join(layout.dir, "pod-logs"),
     failSwapOn: false,
     // true would refuse to start unless the kernel tunables already have the kubelet's values; with false it
     // sets them (vm.overcommit_memory, kernel.panic, …) and cluster-down restores what was recorded before.

@@ -13,6 +13,7 @@ export const nodePackages: readonly DebianPackage[] = [
   { name: "runc", why: "the OCI runtime containerd starts containers with" },
   { name: "containernetworking-plugins", why: "CNI plugins bridge and host-local (/usr/lib/cni)" },
   { name: "iptables", why: "kube-proxy's Service rules" },
+  { name: "nftables", why: "cluster-down deletes the iptables tables the node created (nft)" },
   { name: "iproute2", why: "the node's dummy interface and routes" },
   { name: "conntrack", why: "kube-proxy clears stale UDP flows with it" },
   { name: "socat", why: "forwards the node IP to the API server on 127.0.0.1, for pods" },

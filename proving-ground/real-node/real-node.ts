@@ -139,7 +139,8 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
     bindAddress: "127.0.0.1",
     certSANs: [addresses.nodeIp, addresses.apiServiceIp],
     extraArgs: {
-      "kube-apiserver": { "service-cluster-ip-range": addresses.serviceCidr, "advertise-address": addresses.nodeIp },
+      // The node by its IP: its name would be looked up in the machine's DNS.
+      "kube-apiserver": { "service-cluster-ip-range": addresses.serviceCidr, "advertise-address": addresses.nodeIp, "kubelet-preferred-address-types": "InternalIP" },
       "kube-controller-manager": { "service-cluster-ip-range": addresses.serviceCidr },
     },
     disable: ["kwok-controller"],
