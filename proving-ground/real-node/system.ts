@@ -8,6 +8,7 @@
 // routed to the node's own interface and kube-proxy answers for it, so no
 // L2/BGP announcement is needed; see docs/cluster.md).
 import { readFileSync } from "node:fs";
+import { parse, stringify } from "yaml";
 import { join } from "node:path";
 import { run } from "../../tasks/lib/exec.ts";
 import type { GoToolchain } from "../../tasks/lib/go.ts";
@@ -146,9 +147,9 @@ export function localPathObjects(moduleFolder: string, images: SystemImages, vol
       const data = object.data as Record<string, string>;
       data["config.json"] = JSON.stringify({ nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: [volumesDir] }] }, null, 2);
       // The helper runs mkdir/rm in a root-owned host folder: root in the image we give it.
-      data["helperPod.yaml"] = data["helperPod.yaml"]!
-        .replace(/image: busybox/, `image: ${images.helper}\n        securityContext:\n          runAsUser: 0\n          runAsGroup: 0`)
-        .replace(/imagePullPolicy: IfNotPresent/, "imagePullPolicy: Never");
+      const helper = parse(data["helperPod.yaml"]!) as { spec: { containers: Record<string, unknown>[] } };
+      for (const container of helper.spec.containers) Object.assign(container, { image: images.helper, imagePullPolicy: "Never", securityContext: { runAsUser: 0, runAsGroup: 0 } });
+      data["helperPod.yaml"] = stringify(helper);
     }
   }
   return objects;
