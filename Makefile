@@ -27,7 +27,7 @@ typecheck: setup ## strict TypeScript check of all code (tsc --noEmit)
 	tsc -p tsconfig.json
 
 .PHONY: test
-test: setup setup-go-tools cluster-build local-packages ## run the whole test suite (typecheck, then vitest; includes the simulated-cluster tier)
+test: setup setup-go-tools cluster-build real-node-build local-packages ## run the whole test suite (typecheck, then vitest; includes the simulated-cluster and real-node tiers)
 	tsc -p tsconfig.json
 	vitest run
 
@@ -150,10 +150,14 @@ gitops-check: setup ## offline checks of the Flux tree: graph, tenant lockdown a
 cluster-build: setup ## build kube-apiserver/-controller-manager/-scheduler, etcd, kwok from the Go module proxy (cached outside the repo)
 	$(NODE) proving-ground/cluster/build.ts
 
+.PHONY: real-node-build
+real-node-build: setup ## build what `cluster-up ARGS=--real-node` runs: kubelet, kube-proxy, CoreDNS, MetalLB, provisioner, Traefik, images (cached)
+	$(NODE) proving-ground/real-node/build.ts
+
 .PHONY: cluster-up
-cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs; kubeconfig in .work/cluster/kubeconfig
+cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs (ARGS=--real-node: one real node, as root); kubeconfig in .work/cluster/kubeconfig
 	$(NODE) proving-ground/cluster/up.ts $(ARGS)
 
 .PHONY: cluster-down
-cluster-down: setup ## stop the simulated cluster and delete its state (the built binaries stay cached)
+cluster-down: setup ## stop the cluster (and the real node, restoring the host) and delete its state (the built binaries stay cached)
 	$(NODE) proving-ground/cluster/down.ts $(ARGS)

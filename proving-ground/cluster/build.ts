@@ -18,7 +18,7 @@ import { binaries, buildDirs, cacheRoot, type Binaries } from "./layout.ts";
 import { controlPlaneGoMod, controlPlanePackages, etcdGoMod, etcdPackage, versionLdflags } from "./wrapper-modules.ts";
 
 
-interface WrapperBuild {
+export interface WrapperBuild {
   label: string;
   dir: string;
   goMod: string;
@@ -36,7 +36,7 @@ export function isWrapperBuilt(build: WrapperBuild): boolean {
 }
 
 /** Builds a wrapper module's packages into <dir>/bin unless the stamp says they are current. Returns seconds spent (0 when cached). */
-async function buildWrapper({ go, env }: GoToolchain, build: WrapperBuild): Promise<number> {
+export async function buildWrapper({ go, env }: GoToolchain, build: WrapperBuild): Promise<number> {
   if (isWrapperBuilt(build)) {
     log.ok(`${build.label}: cached in ${join(build.dir, "bin")}`);
     return 0;
@@ -70,7 +70,7 @@ interface Downloaded {
 }
 
 /** Kubernetes' go.mod and publication time, from the module proxy (cached in GOMODCACHE). */
-async function kubernetesModule({ go, env }: GoToolchain, dir: string): Promise<{ goMod: string; time: string }> {
+export async function kubernetesModule({ go, env }: GoToolchain, dir: string): Promise<{ goMod: string; time: string }> {
   mkdirSync(dir, { recursive: true });
   const { stdout } = await run(go, ["mod", "download", "-json", `k8s.io/kubernetes@${pins.cluster.kubernetes}`], { cwd: dir, env, silent: true });
   const downloaded = JSON.parse(stdout) as Downloaded;

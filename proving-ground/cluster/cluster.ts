@@ -10,7 +10,7 @@ import { run } from "../../tasks/lib/exec.ts";
 import { progress } from "../../tasks/lib/log.ts";
 import { isRunning, listeningAddressesOf, readPid, stopPid } from "../../tasks/lib/processes.ts";
 import { crdFile } from "./crd-cache.ts";
-import { kwokctlConfig } from "./kwok-config.ts";
+import { kwokctlConfig, type ControlPlaneOptions } from "./kwok-config.ts";
 import { clusterFolder, contextName, type Binaries, type ClusterLayout } from "./layout.ts";
 
 export interface Component {
@@ -83,9 +83,9 @@ export interface StartReport {
 }
 
 /** Creates and starts the cluster, adds `nodes` simulated nodes, installs the CRDs (established before returning). */
-export async function startCluster(layout: ClusterLayout, bins: Binaries, nodes: number): Promise<StartReport> {
+export async function startCluster(layout: ClusterLayout, bins: Binaries, nodes: number, options?: ControlPlaneOptions): Promise<StartReport> {
   mkdirSync(layout.dir, { recursive: true });
-  writeFileSync(layout.configFile, kwokctlConfig(layout, bins));
+  writeFileSync(layout.configFile, kwokctlConfig(layout, bins, options));
   const timed = async (what: string, action: () => Promise<void>): Promise<number> => {
     const started = Date.now();
     const line = progress(what);
@@ -101,7 +101,8 @@ export async function startCluster(layout: ClusterLayout, bins: Binaries, nodes:
   const start = await timed(`starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (cluster ${layout.name})`, () =>
     kwokctl(layout, bins, ["--config", layout.configFile, "create", "cluster", "--kubeconfig", layout.kubeconfig, "--wait", "2m"]),
   );
-  const nodeSeconds = await timed(`adding ${nodes} simulated nodes`, () => kwokctl(layout, bins, ["scale", "node", "--replicas", String(nodes)]));
+  // The real node registers itself (its kubelet): no simulated nodes then.
+  const nodeSeconds = nodes === 0 ? 0 : await timed(`adding ${nodes} simulated nodes`, () => kwokctl(layout, bins, ["scale", "node", "--replicas", String(nodes)]));
   let crdCount = 0;
   let crdsGenerated = false;
   const crds = await timed("installing CRDs generated from the kubernetes-models schemas", async () => {

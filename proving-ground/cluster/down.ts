@@ -5,6 +5,8 @@ import { log, style } from "../../tasks/lib/log.ts";
 import { main, type Task } from "../../tasks/lib/task.ts";
 import { clusterState, stopCluster } from "./cluster.ts";
 import { binaries, clusterLayout } from "./layout.ts";
+import { realNodeDown, realNodeState } from "../real-node/real-node.ts";
+import { TaskError } from "../../tasks/lib/errors.ts";
 
 export const task: Task = {
   id: "cluster/down",
@@ -16,6 +18,12 @@ export const task: Task = {
     const bins = binaries();
     if (ctx.dryRun) {
       log.info(`${style.yellow("[dry-run]")} would delete cluster ${layout.name} and wait for its processes to exit`);
+      return;
+    }
+    if (realNodeState(layout) !== "absent") {
+      const differences = await realNodeDown(layout);
+      if (differences.length) throw new TaskError(`cluster ${layout.name} stopped, but the host differs from before cluster-up in ${differences.length} points (listed above)`, { hint: "see docs/cluster.md, Troubleshooting" });
+      log.ok(`cluster ${layout.name} and its real node stopped; the host is as before cluster-up`);
       return;
     }
     if (clusterState(layout, bins) === "absent") {

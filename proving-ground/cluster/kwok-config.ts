@@ -8,7 +8,16 @@ import { pins } from "../../tasks/lib/settings.ts";
 import type { Binaries, ClusterLayout } from "./layout.ts";
 import { join } from "node:path";
 
-export function kwokctlConfig(layout: ClusterLayout, bins: Binaries): string {
+/** For the real node: where the components listen, the API server certificate's extra names, extra flags, components left out. */
+export interface ControlPlaneOptions {
+  bindAddress: string;
+  certSANs: string[];
+  extraArgs: Record<string, Record<string, string>>;
+  /** Components kwokctl must not start (the kwok controller would take over the real node). */
+  disable: string[];
+}
+
+export function kwokctlConfig(layout: ClusterLayout, bins: Binaries, options?: ControlPlaneOptions): string {
   const config = {
     apiVersion: "config.kwok.x-k8s.io/v1alpha1",
     kind: "KwokctlConfiguration",
@@ -16,7 +25,9 @@ export function kwokctlConfig(layout: ClusterLayout, bins: Binaries): string {
       runtime: "binary",
       kubeVersion: pins.cluster.kubernetes,
       etcdVersion: pins.cluster.etcd.replace(/^v/, ""),
-      bindAddress: "127.0.0.1",
+      bindAddress: options?.bindAddress ?? "127.0.0.1",
+      ...(options?.certSANs.length ? { kubeApiserverCertSANs: options.certSANs } : {}),
+      ...(options?.disable.length ? { disable: options.disable } : {}),
       kubeApiserverBinary: bins.kubeApiserver,
       kubeControllerManagerBinary: bins.kubeControllerManager,
       kubeSchedulerBinary: bins.kubeScheduler,
@@ -28,6 +39,15 @@ export function kwokctlConfig(layout: ClusterLayout, bins: Binaries): string {
       kubeAdmission: true,
       kubeAuthorization: true,
     },
+    ...(options
+      ? {
+          componentsPatches: Object.entries(options.extraArgs).map(([name, args]) => ({
+            name,
+            // override: false appends the flag (kwokctl overrides only flags it already sets).
+            extraArgs: Object.entries(args).map(([key, value]) => ({ key, value, override: false })),
+          })),
+        }
+      : {}),
   };
   return stringify(config);
 }

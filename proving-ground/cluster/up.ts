@@ -10,7 +10,8 @@ import { repoRoot } from "../../tasks/lib/paths.ts";
 import { main, type Task } from "../../tasks/lib/task.ts";
 import { buildAll, describeBuild } from "./build.ts";
 import { clusterState, components, describeComponents, startCluster, stopCluster } from "./cluster.ts";
-import { clusterLayout, contextName, type ClusterLayout } from "./layout.ts";
+import { binaries, clusterLayout, contextName, type ClusterLayout } from "./layout.ts";
+import { realNodeUp, realNodeUsage } from "../real-node/real-node.ts";
 
 export const defaultNodes = 3;
 
@@ -38,10 +39,28 @@ export const task: Task = {
   title: "Simulated cluster: build, start, nodes, CRDs",
   summary:
     "Builds (once, cached outside the repository) kube-apiserver, kube-controller-manager and kube-scheduler from k8s.io/kubernetes, etcd, kwok and kwokctl at the pinned versions from the Go module proxy; starts them as local processes listening on 127.0.0.1 (kwokctl, runtime binary), adds simulated nodes on which pods become Ready, installs CRDs generated from the kubernetes-models schemas, and writes a kubeconfig to .work/cluster/kubeconfig. Prints the build and start times. Already running: says so and changes nothing.",
-  flags: { nodes: { type: "string", description: `number of simulated nodes (default ${defaultNodes})` } },
+  flags: {
+    nodes: { type: "string", description: `number of simulated nodes (default ${defaultNodes})` },
+    "real-node": { type: "boolean", description: "one real node instead of simulated ones: kubelet, kube-proxy, containerd, CNI, CoreDNS, MetalLB, a PVC provisioner, the Traefik stand-in (root, overlayfs; docs/cluster.md)" },
+  },
   run: async (ctx) => {
-    const nodes = parseNodes(ctx.flags.nodes);
     const layout = clusterLayout();
+    if (ctx.flags["real-node"]) {
+      if (ctx.flags.nodes !== undefined) throw new TaskError("--nodes and --real-node do not go together: the real node is one node", { code: "usage" });
+      if (ctx.dryRun) {
+        log.info(`${style.yellow("[dry-run]")} would build the control plane, kubelet, kube-proxy, system components and images if needed, then start cluster ${layout.name} with one real node`);
+        return;
+      }
+      const report = await realNodeUp(layout);
+      if (report) {
+        const figures = Object.entries(report.seconds).map(([part, seconds]) => `${part} ${seconds.toFixed(1)}s`).join(", ");
+        log.ok(`cluster ${layout.name} up with a real node (${figures})`);
+        for (const line of describeComponents(components(layout, binaries()))) log.info(line);
+      }
+      for (const line of realNodeUsage(layout)) log.plain(line);
+      return;
+    }
+    const nodes = parseNodes(ctx.flags.nodes);
     if (ctx.dryRun) {
       log.info(`${style.yellow("[dry-run]")} would build the binaries if needed, start cluster ${layout.name} with ${nodes} nodes, install the CRDs, write ${relative(repoRoot, layout.kubeconfig)}`);
       return;

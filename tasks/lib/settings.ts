@@ -66,6 +66,26 @@ export const pins = {
    */
   cluster: { kubernetes: "v1.35.4", etcd: "v3.6.16" },
   /**
+   * The real-node tier (proving-ground/real-node, docs/cluster.md): kubelet and kube-proxy come from
+   * pins.cluster.kubernetes; these are the system components it runs, each built from the Go module proxy
+   * (versions checked there 2026-12: the newest of each that builds from the proxy). traefik: v3.6.12, the newest
+   * release whose cmd/traefik builds from the proxy, nearest to pins.traefikChart.appVersion (v3.7.14, not on the
+   * proxy): every v3.7 (v3.7.13 checked) imports lego v5's Oracle Cloud DNS provider, whose
+   * github.com/nrdcg/oci-go-sdk the proxy refuses (403), as it does the ucloud and yandex SDK versions and the
+   * containous/go-http-auth fork v3.7 pins. Traefik's CRDs (traefik.io/v1alpha1) are the same in 3.6 and 3.7.
+   * metallb: v0.16.2 needs github.com/metallb/frr-k8s v0.0.27 (refused; v0.0.21 is the newest served, and 0.16's
+   * code needs 0.0.27's API); v0.15.2 pins v0.0.20 (refused too) and builds with v0.0.21, set by `replace`.
+   * Images for Orthanc and PostgreSQL
+   * are built from Debian suites (orthanc: sid, the only suite with Orthanc 1.13; postgresql: bookworm).
+   */
+  realNode: {
+    coredns: { module: "github.com/coredns/coredns", version: "v1.15.0", package: "." },
+    metallb: { module: "go.universe.tf/metallb", version: "v0.15.2", package: "./controller", replace: { "github.com/metallb/frr-k8s": "v0.0.21" } },
+    localPathProvisioner: { module: "github.com/rancher/local-path-provisioner", version: "v0.0.30", package: "." },
+    traefik: { module: "github.com/traefik/traefik/v3", version: "v3.6.12", package: "./cmd/traefik" },
+    suites: { orthanc: "sid", postgresql: "bookworm" },
+  },
+  /**
    * Traefik's chart for the helm approach: 41.7.1 (2026-10-09, Traefik v3.7.14), the newest 41.x in the
    * traefik-helm-chart release notes as read in 2026-10; the 42.x release pages could not be read offline, so
    * which Traefik they ship is unverified.
