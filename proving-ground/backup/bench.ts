@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { describeError, exitCodeOf, TaskError } from "../../tasks/lib/errors.ts";
 import { log } from "../../tasks/lib/log.ts";
 import { ScratchStack } from "../local/scratch-stack.ts";
-import { benchMix, figuresLine, runDrill } from "./drill.ts";
+import { benchMix, drillCallingAets, figuresLine, runDrill } from "./drill.ts";
 
 const usage = `usage: node proving-ground/backup/bench.ts [--size-mb N]
 
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const sizeMb = Number(values["size-mb"] ?? 1024);
   if (!Number.isInteger(sizeMb) || sizeMb < 8 || sizeMb > 65_536) throw new TaskError(`invalid --size-mb "${values["size-mb"]}": expected a whole number from 8 to 65536`, { code: "usage" });
   const dir = mkdtempSync(join(tmpdir(), "korthweb-backup-bench-"));
-  const stack = await ScratchStack.up({ dir, ports: { https: 27443, dicom: 27112, postgresql: 27432, orthancHttp: 27042, orthancDicom: 27242 } });
+  const stack = await ScratchStack.up({ dir, ports: { https: 27443, dicom: 27112, postgresql: 27432, orthancHttp: 27042, orthancDicom: 27242 }, callingAets: Object.values(drillCallingAets) });
   try {
     const figures = await runDrill(stack, { mix: benchMix(sizeMb), backupDir: join(dir, "backups"), runId: `bench-${Date.now()}` });
     process.stdout.write(`${figuresLine(`backup-bench ${sizeMb} MB`, figures)}\n`);

@@ -47,6 +47,9 @@ export interface DrillFigures {
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 /** Stores each part of the mix over DICOM-TLS through the proxy (4 senders); every instance must be acknowledged. */
+/** The drill's calling AE titles; the stack must register them (dicom.modalities): Orthanc refuses unknown ones. */
+export const drillCallingAets = { stores: "KORTHWEB-DRILL", during: "KORTHWEB-DURING" } as const;
+
 export async function storeMix(stack: ScratchStack, mix: SizeMix, runId: string): Promise<SentInstance[]> {
   const target = stack.target();
   const records: SentInstance[] = [];
@@ -57,7 +60,7 @@ export async function storeMix(stack: ScratchStack, mix: SizeMix, runId: string)
     const batchLimit = Math.max(1, Math.min(10, Math.floor((32 * 1024 * 1024) / part.pixelBytes)));
     const associations = Math.ceil(perSender / batchLimit);
     const batch = Math.ceil(perSender / associations);
-    const ingest = new Ingest({ endpoint: dicomEndpoint(target, "KORTHWEB-DRILL"), calledAet: target.calledAet, senders, batch, pixelBytes: part.pixelBytes, runId: `${runId}-${index}`, timeoutMs: 300_000 });
+    const ingest = new Ingest({ endpoint: dicomEndpoint(target, drillCallingAets.stores), calledAet: target.calledAet, senders, batch, pixelBytes: part.pixelBytes, runId: `${runId}-${index}`, timeoutMs: 300_000 });
     await ingest.run(associations);
     const counts = tally(ingest.records);
     const cause = ingest.records.find((record) => record.fate !== "acknowledged")?.cause;
@@ -124,7 +127,7 @@ export async function runDrill(stack: ScratchStack, options: DrillOptions): Prom
     const dbBytes = await databaseBytes(stack);
     let backupDone = false;
     const target = stack.target();
-    const during = new Ingest({ endpoint: dicomEndpoint(target, "KORTHWEB-DURING"), calledAet: target.calledAet, senders: 1, batch: 5, pixelBytes: 8 * 1024, runId: `${runId}-during` });
+    const during = new Ingest({ endpoint: dicomEndpoint(target, drillCallingAets.during), calledAet: target.calledAet, senders: 1, batch: 5, pixelBytes: 8 * 1024, runId: `${runId}-during` });
     const sending = during.runUntil(() => backupDone);
     let backup: BackupResult | undefined;
     try {

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drillMix, figuresLine, runDrill, type DrillFigures } from "../../proving-ground/backup/drill.ts";
+import { drillCallingAets, drillMix, figuresLine, runDrill, type DrillFigures } from "../../proving-ground/backup/drill.ts";
 import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
@@ -22,7 +22,7 @@ describe("restore drill: back up under ingest, destroy, restore, every instance 
   let figures: DrillFigures;
 
   beforeAll(async () => {
-    stack = await ScratchStack.up({ dir, ports });
+    stack = await ScratchStack.up({ dir, ports, callingAets: Object.values(drillCallingAets) });
     figures = await runDrill(stack, { mix: drillMix, backupDir: join(dir, "backups"), onStage: (stage, detail) => void stages.set(stage, detail) });
     console.log(figuresLine("restore-drill", figures));
   }, 900_000);
