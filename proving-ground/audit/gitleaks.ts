@@ -2,13 +2,13 @@
 // this repository's .gitleaks.toml (its rules and allow-list) and .gitleaksignore
 // (reviewed history findings), over a folder or a Git history, and returns its
 // findings. Secrets are redacted in gitleaks' report: we only need where they are.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TaskError } from "../../tasks/lib/errors.ts";
 import { run } from "../../tasks/lib/exec.ts";
-import { fromRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { pins } from "../../tasks/lib/settings.ts";
+import { fromRoot } from "../../tasks/lib/paths.ts";
+import { builtGoTool } from "../../tasks/lib/tools.ts";
 
 export interface GitleaksFinding {
   RuleID: string;
@@ -20,16 +20,6 @@ export interface GitleaksFinding {
 
 export const gitleaksConfig = fromRoot(".gitleaks.toml");
 
-function gitleaksPath(): string {
-  const path = join(toolsBinDir, "gitleaks");
-  if (!existsSync(path)) {
-    throw new TaskError(`gitleaks ${pins.goTools.gitleaks.version} is not built in .tools/bin`, {
-      code: "missingTool",
-      hint: "run `make setup-go-tools` (builds it from the Go module proxy, pinned in tasks/lib/settings.ts)",
-    });
-  }
-  return path;
-}
 
 /** `gitleaks dir .` or `gitleaks git .` in `cwd`; exit 1 means findings, anything else is a failure. */
 export async function runGitleaks(mode: "dir" | "git", cwd: string, extra: readonly string[] = []): Promise<GitleaksFinding[]> {
@@ -37,7 +27,7 @@ export async function runGitleaks(mode: "dir" | "git", cwd: string, extra: reado
   const report = join(scratch, "report.json");
   try {
     const args = [mode, ".", ...extra, "--no-banner", "--redact", "--log-level", "error", "-c", gitleaksConfig, "-i", fromRoot(), "-f", "json", "-r", report];
-    const result = await run(gitleaksPath(), args, { cwd, silent: true, allowFailure: true });
+    const result = await run(builtGoTool("gitleaks"), args, { cwd, silent: true, allowFailure: true });
     if (result.exitCode !== 0 && result.exitCode !== 1) throw new TaskError(`gitleaks ${mode} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
     return JSON.parse(readFileSync(report, "utf8")) as GitleaksFinding[];
   } finally {

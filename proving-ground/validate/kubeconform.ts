@@ -7,10 +7,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TaskError } from "../../tasks/lib/errors.ts";
 import { run } from "../../tasks/lib/exec.ts";
-import { toolsBinDir } from "../../tasks/lib/paths.ts";
-import { pins } from "../../tasks/lib/settings.ts";
+import { builtGoTool } from "../../tasks/lib/tools.ts";
 import { pointerToPath, type Issue } from "./finding.ts";
 import { schemaDir, schemaFileOf, schemaLocationTemplate } from "./kube-schemas.ts";
 
@@ -20,16 +18,6 @@ interface KubeconformResource {
   msg?: string;
 }
 
-export function kubeconformPath(): string {
-  const path = join(toolsBinDir, "kubeconform");
-  if (!existsSync(path)) {
-    throw new TaskError(`kubeconform ${pins.goTools.kubeconform.version} is not built in .tools/bin`, {
-      code: "missingTool",
-      hint: "run `make setup-go-tools` (builds it from the Go module proxy, pinned in tasks/lib/settings.ts)",
-    });
-  }
-  return path;
-}
 
 /** True when the schema folder has a schema for apiVersion/kind. */
 export const hasSchema = (dir: string, apiVersion: string, kind: string) => existsSync(join(dir, schemaFileOf(apiVersion, kind)));
@@ -81,7 +69,7 @@ export async function kubeconformIssues(objects: readonly SchemaInput[], dir: st
     objects.forEach(({ object }, i) => writeFileSync(join(scratch, `${i}.json`), JSON.stringify(object)));
     const args = ["-strict", "-output", "json", "-n", "2", "-schema-location", join(dir, schemaLocationTemplate), scratch];
     // kubeconform exits 1 when any object is invalid: the JSON report is what counts.
-    const { stdout } = await run(kubeconformPath(), args, { silent: true, allowFailure: true });
+    const { stdout } = await run(builtGoTool("kubeconform"), args, { silent: true, allowFailure: true });
     const report = JSON.parse(stdout || "{}") as { resources?: KubeconformResource[] };
     for (const resource of report.resources ?? []) {
       const index = Number(/(\d+)\.json$/.exec(resource.filename)?.[1]);

@@ -8,27 +8,17 @@ import { join } from "node:path";
 import { TaskError } from "../lib/errors.ts";
 import { run } from "../lib/exec.ts";
 import { log } from "../lib/log.ts";
-import { displayPath, fromRoot, toolsBinDir } from "../lib/paths.ts";
-import { pins } from "../lib/settings.ts";
+import { displayPath, fromRoot } from "../lib/paths.ts";
+import { builtGoTool } from "../lib/tools.ts";
 import { main, type Task } from "../lib/task.ts";
 import { chartSchema, schemaText } from "./values-schema.ts";
 
 export const chartDir = fromRoot("helm", "orthanc");
 
-function helmDocsPath(): string {
-  const path = join(toolsBinDir, "helm-docs");
-  if (!existsSync(path)) {
-    throw new TaskError(`helm-docs ${pins.goTools["helm-docs"].version} is not built in .tools/bin`, {
-      code: "missingTool",
-      hint: "run `make setup-go-tools` (builds it from the Go module proxy, pinned in tasks/lib/settings.ts)",
-    });
-  }
-  return path;
-}
 
 /** README.md as helm-docs renders it now (values in file order, no version footer). */
 export async function renderReadme(dir = chartDir): Promise<string> {
-  const { stdout } = await run(helmDocsPath(), ["--chart-search-root", dir, "--sort-values-order", "file", "--skip-version-footer", "--log-level", "error", "--dry-run"], { silent: true });
+  const { stdout } = await run(builtGoTool("helm-docs"), ["--chart-search-root", dir, "--sort-values-order", "file", "--skip-version-footer", "--log-level", "error", "--dry-run"], { silent: true });
   return stdout;
 }
 

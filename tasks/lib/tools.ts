@@ -2,11 +2,12 @@
 // Lookup order: KORTHWEB_<TOOL> (an explicit path), the project's pinned copy
 // in .tools/bin (made by `make setup`), then the user's PATH. A user's newer
 // tool on PATH is never replaced or modified.
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { TaskError } from "./errors.ts";
 import { run } from "./exec.ts";
 import { toolsBinDir } from "./paths.ts";
+import { pins } from "./settings.ts";
 import { compareVersions, parseVersion } from "./version.ts";
 
 export type ToolName = "helm" | "kubectl" | "istioctl" | "flux" | "haproxy" | "Orthanc" | "openssl";
@@ -75,4 +76,16 @@ export async function requireTool(name: string, minimum: string): Promise<{ path
     });
   }
   return { path, version };
+}
+
+/** A pinned Go CLI that `make setup-go-tools` builds into .tools/bin (pins.goTools), or a missingTool error saying so. */
+export function builtGoTool(name: keyof typeof pins.goTools): string {
+  const path = join(toolsBinDir, name);
+  if (!existsSync(path)) {
+    throw new TaskError(`${name} ${pins.goTools[name].version} is not built in .tools/bin`, {
+      code: "missingTool",
+      hint: "run `make setup-go-tools` (builds it from the Go module proxy, pinned in tasks/lib/settings.ts)",
+    });
+  }
+  return path;
 }
