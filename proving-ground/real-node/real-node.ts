@@ -108,6 +108,12 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
     for (const { process, pid } of runningNodeProcesses(layout, nodeBinaries())) log.info(`${process.name} (pid ${pid})`);
     return undefined;
   }
+  if (state === "absent" && (await readMachineFacts()).linkExists) {
+    throw new TaskError(`a real node already runs on this machine (its interface ${addresses.nodeLink} exists), started from another work folder; one machine holds one real node. Nothing was changed`, {
+      code: "usage",
+      hint: `make cluster-down with that folder's KORTHWEB_WORK_DIR (or wait for the test file that runs it)`,
+    });
+  }
   if (state === "absent" && clusterState(cluster, binaries()) !== "absent") {
     throw new TaskError(`a simulated cluster ${cluster.name} is already running (kwok nodes); the real node needs a cluster of its own. Nothing was changed`, {
       code: "usage",

@@ -18,6 +18,7 @@ import { fromRoot, repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
 import { diffHostState, readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
 import { missingForRealNode, readMachineFacts } from "../../proving-ground/real-node/preflight.ts";
 import { addresses, nodeLayout } from "../../proving-ground/real-node/layout.ts";
+import { holdRealNodeLock, type HeldLock } from "../helpers/real-node-lock.ts";
 
 const blockers = missingForRealNode(await readMachineFacts());
 const inCi = process.env.CI === "true";
@@ -38,6 +39,7 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
   const env = { KORTHWEB_WORK_DIR: work, KUBECONFIG: kubeconfig, NO_COLOR: "1" };
   const timings: Record<string, number> = {};
   let before: HostState;
+  let lock: HeldLock | undefined;
   let up = false;
 
   const timed = async (name: string, action: () => Promise<RunResult>): Promise<RunResult> => {
@@ -60,12 +62,16 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
   const output = (result: RunResult) => printed(result).trim().split("\n").slice(-40).join("\n");
 
   beforeAll(async () => {
+    // Another test file may run its real node now: wait for it, then record the host as it is.
+    lock = await holdRealNodeLock(3_600_000);
+    timings.waitedForRealNode = lock.waitedSeconds;
     before = await readHostState();
-  });
+  }, 3_700_000);
 
   afterAll(async () => {
     // Whatever happened, leave the host as it was (the last test checks that cluster-down alone did it).
     if (up) await make("cluster-down");
+    lock?.release();
     rmSync(work, { recursive: true, force: true });
     console.log(`real-node tier timings (s): ${JSON.stringify(timings)}`);
   }, 600_000);

@@ -14,6 +14,7 @@ import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from ".
 import { writeOciArchive } from "../../proving-ground/real-node/oci.ts";
 import { missingForRealNode } from "../../proving-ground/real-node/preflight.ts";
 import { valuesFileText } from "../../proving-ground/real-node/real-node.ts";
+import { holdRealNodeLock } from "../helpers/real-node-lock.ts";
 
 const goodMachine = { uid: 0, filesystems: "nodev\tproc\nnodev\toverlay\n", cgroupControllers: ["cpu", "cpuacct", "memory", "pids", "cpuset", "devices", "freezer"], linkExists: false };
 
@@ -99,5 +100,33 @@ describe("OCI image archive", () => {
     expect(config.config).toMatchObject({ Entrypoint: ["/hello"], User: "999:999" });
     expect(config.rootfs.diff_ids).toEqual([manifest.layers[0].digest]);
     expect(blob(manifest.layers[0].digest).equals(readFileSync(join(dir, "rootfs.tar")))).toBe(true);
+  });
+});
+
+describe("the real-node lock between test files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "korthweb-lock-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a second holder waits until the first releases, then gets it", async () => {
+    const file = join(dir, "wait.lock");
+    const first = await holdRealNodeLock(5_000, file);
+    let secondHeld = false;
+    const second = holdRealNodeLock(10_000, file).then((lock) => {
+      secondHeld = true;
+      return lock;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(secondHeld).toBe(false);
+    first.release();
+    const lock = await second;
+    expect(lock.waitedSeconds).toBeGreaterThanOrEqual(0.6);
+    lock.release();
+  });
+
+  it("gives up with the reason when the lock stays held", async () => {
+    const file = join(dir, "timeout.lock");
+    const first = await holdRealNodeLock(5_000, file);
+    await expect(holdRealNodeLock(1_000, file)).rejects.toThrow(/not obtained within 1 s.*another test file keeps a real node running/);
+    first.release();
   });
 });
