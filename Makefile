@@ -62,11 +62,19 @@ helm-template: setup ## print what helm/orthanc renders with its defaults (VALUE
 # --- local stack, smoke suite, benchmark (issue 4; docs/smoke.md). ARGS passes flags, e.g. ARGS="--https-port 8443".
 
 .PHONY: demo
-demo: setup ## the chart's Orthanc config in Debian Orthanc + PostgreSQL behind haproxy TLS (443, 11112), then smoke
-	$(NODE) proving-ground/local/demo.ts $(ARGS)
+demo: setup ## the product on this machine: embedded cluster with a real node (root; first run builds it, ~1 h), helm approach, make smoke, endpoints
+	$(NODE) proving-ground/real-node/demo.ts $(ARGS)
 
 .PHONY: demo-down
-demo-down: setup ## stop the local stack; data kept unless DELETE_DATA=1
+demo-down: setup ## stop the demo's cluster: pods, real node, control plane; its data goes with it; host restored
+	$(NODE) proving-ground/real-node/demo-down.ts $(ARGS)
+
+.PHONY: local-up
+local-up: setup ## fast configuration check without containers: the chart's Orthanc config in Debian Orthanc + PostgreSQL behind haproxy TLS (443, 11112), then smoke
+	$(NODE) proving-ground/local/up.ts $(ARGS)
+
+.PHONY: local-down
+local-down: setup ## stop the local stack of make local-up; data kept unless DELETE_DATA=1
 	$(NODE) proving-ground/local/down.ts $(if $(filter 1,$(DELETE_DATA)),--delete-data) $(ARGS)
 
 .PHONY: smoke
@@ -82,10 +90,10 @@ modality-cert: setup ## client certificate for one modality (mutual TLS on 11112
 	$(NODE) tasks/modality/cert.ts $(if $(NAME),--name $(NAME)) $(ARGS)
 
 .PHONY: local-packages
-local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make demo does it too)
+local-packages: setup ## install the local stack's Debian packages with apt-get (as root; make local-up does it too)
 	$(NODE) proving-ground/local/01-packages.ts
 
-# --- backups (issue 18; docs/backup.md). The local stack of make demo by default; TARGET=kube: the release in the kube context. ARGS passes flags.
+# --- backups (issue 18; docs/backup.md). The local stack of make local-up by default; TARGET=kube: the release in the kube context. ARGS passes flags.
 
 .PHONY: backup
 backup: setup ## back up the Orthanc database now (pg_dump, large objects included), wait, print where and how big (TARGET=kube; DRY_RUN=1: plan only)

@@ -31,7 +31,7 @@ export const smokeTask: Task = {
   summary:
     "Checks a deployed target as a modality and a user would: TLS on the HTTPS and DICOM ports (chain, SAN, TLS 1.2+, no TLS 1.0/1.1), " +
     "REST with and without credentials, C-ECHO, C-STORE of a new instance over TLS, the instance found over REST with equal tags and bytes, then deleted. " +
-    "Target: --target local (the stack of `make demo`), kube (current kube context), or explicit (--host, …); auto picks one. " +
+    "Target: --target local (the stack of `make local-up`), kube (current kube context), or explicit (--host, …); auto picks one. " +
     "Prints a table, writes a JSON report (--report FILE), exits 1 when a check fails.",
   flags: { ...targetFlags, report: { type: "string", description: "JSON report file (default .work/smoke/report.json)" } },
   run: async (ctx) => {

@@ -1,6 +1,6 @@
 // Finds the target to check. Three ways:
 //   explicit — host, ports, names, CA file and credentials from flags or env;
-//   local    — the local stack's target file (written by `make demo`);
+//   local    — the local stack's target file (written by `make local-up`);
 //   kube     — the current kube context: the gateway's LoadBalancer address, the
 //              CA and the login from their Secrets, the AE title from the chart's ConfigMap.
 // "auto" picks explicit when a host is given, else local when the stack runs, else kube.
@@ -184,7 +184,7 @@ const withClient = (client: KeyMaterial | undefined) => (client ? { client } : {
 
 export function localTarget(options: TargetOptions, targetFile: string, env: NodeJS.ProcessEnv = process.env): SmokeTarget {
   if (!existsSync(targetFile)) {
-    throw new TaskError(`the local stack has not been started (no ${show(targetFile)})`, { code: "usage", hint: "start it with `make demo`, or name a target: --target kube, or --host …" });
+    throw new TaskError(`the local stack has not been started (no ${show(targetFile)})`, { code: "usage", hint: "start it with `make local-up`, or name a target: --target kube, or --host …" });
   }
   const file = JSON.parse(readFileSync(targetFile, "utf8")) as TargetFile;
   const given = explicitCredentials(options, env);

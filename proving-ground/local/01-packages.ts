@@ -1,4 +1,4 @@
-// Step 1 of `make demo` (alone: `make local-packages`): the Debian packages the local stack runs.
+// Step 1 of `make local-up` (alone: `make local-packages`): the Debian packages the local stack runs.
 import { main, type Task } from "../../tasks/lib/task.ts";
 import { ensurePackages } from "./packages.ts";
 import { localFlags } from "./settings.ts";

@@ -1,4 +1,4 @@
-// Step 2 of `make demo`: render the chart; the effective Orthanc configuration is the rendered one plus the local overlay.
+// Step 2 of `make local-up`: render the chart; the effective Orthanc configuration is the rendered one plus the local overlay.
 import { main, type Task } from "../../tasks/lib/task.ts";
 import { localFlags } from "./settings.ts";
 import { renderStep } from "./stack.ts";

@@ -1,4 +1,4 @@
-// Step 3 of `make demo`: the private PostgreSQL.
+// Step 3 of `make local-up`: the private PostgreSQL.
 import { main } from "../../tasks/lib/task.ts";
 import { postgresqlStep } from "./stack.ts";
 import { startStep } from "./step.ts";

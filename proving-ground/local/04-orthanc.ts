@@ -1,4 +1,4 @@
-// Step 4 of `make demo`: Orthanc on the effective configuration.
+// Step 4 of `make local-up`: Orthanc on the effective configuration.
 import { main } from "../../tasks/lib/task.ts";
 import { orthancStep } from "./stack.ts";
 import { startStep } from "./step.ts";

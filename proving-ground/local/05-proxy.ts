@@ -1,4 +1,4 @@
-// Step 5 of `make demo`: the TLS terminator standing in for Traefik/Istio.
+// Step 5 of `make local-up`: the TLS terminator standing in for Traefik/Istio.
 import { main } from "../../tasks/lib/task.ts";
 import { proxyStep } from "./stack.ts";
 import { startStep } from "./step.ts";

@@ -1,4 +1,4 @@
-// Step 6 of `make demo`: the smoke suite against the local stack, then where everything is.
+// Step 6 of `make local-up`: the smoke suite against the local stack, then where everything is.
 import { smokeWithTable } from "../../smoke/cli.ts";
 import { localTarget, TargetOptions } from "../../smoke/discover.ts";
 import { TaskError } from "../../tasks/lib/errors.ts";

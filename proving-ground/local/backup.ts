@@ -1,4 +1,4 @@
-// Backup and restore of the local stack (make demo; make backup / make restore
+// Backup and restore of the local stack (make local-up; make backup / make restore
 // without TARGET=kube): the chart's own scripts
 // (helm/orthanc/files/backup.sh, restore.sh) run with Debian's pg_dump and
 // pg_restore as user postgres over the stack's private socket — the same
@@ -33,12 +33,12 @@ interface LocalContext {
 function localContext(settings: LocalSettings): LocalContext {
   const layout = localLayout(settings.dir);
   if (!existsSync(layout.manifests)) {
-    throw new TaskError(`no local stack in ${displayPath(settings.dir)}`, { hint: "start it with `make demo` (or give the folder in KORTHWEB_LOCAL_DIR)" });
+    throw new TaskError(`no local stack in ${displayPath(settings.dir)}`, { hint: "start it with `make local-up` (or give the folder in KORTHWEB_LOCAL_DIR)" });
   }
   const runtime = loadRuntime(layout, settings);
   const postgresql = new LocalPostgresql(layout, settings.ports.postgresql);
   const port = postgresql.runningPort;
-  if (port === undefined) throw new TaskError("the local stack's PostgreSQL is not running", { hint: "start it with `make demo`" });
+  if (port === undefined) throw new TaskError("the local stack's PostgreSQL is not running", { hint: "start it with `make local-up`" });
   return { layout, postgresql, port, database: runtime.facts.database.name, owner: runtime.facts.database.username };
 }
 
@@ -191,7 +191,7 @@ export async function localRestore(settings: LocalSettings, file: string, option
       if (await new LocalOrthanc(layout, instance.paths, instance.name).stop()) log.ok(`stopped ${instance.name} (no writes during the switch)`);
     }
     const switched = await runScript(scripts.restore, ["switch", newDatabase], env);
-    if (switched.exitCode !== 0) throw failed("switching databases", switched, "start Orthanc again with `make demo`: the data it used is where it was unless the output above says otherwise");
+    if (switched.exitCode !== 0) throw failed("switching databases", switched, "start Orthanc again with `make local-up`: the data it used is where it was unless the output above says otherwise");
     const previous = markerLine(switched.stdout, "KORTHWEB_RESTORE_SWITCHED")?.previous;
     const hadPrevious = (await psqlValue(context, "postgres", `SELECT count(*) FROM pg_database WHERE datname = '${previous ?? ""}';`)) === "1";
     log.ok(`"${context.database}" is now the restored data${hadPrevious ? `; the previous data is kept as "${previous}"` : ""}`);

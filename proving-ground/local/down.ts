@@ -1,4 +1,4 @@
-// `make demo-down`: stops the local stack (haproxy, Orthanc, PostgreSQL), each
+// `make local-down`: stops the local stack (haproxy, Orthanc, PostgreSQL), each
 // by its PID file, waiting for it to exit. Keeps the data unless asked.
 import { log } from "../../tasks/lib/log.ts";
 import { main, type Task } from "../../tasks/lib/task.ts";
@@ -10,7 +10,7 @@ export const downTask: Task = {
   title: "Stop the local stack",
   summary:
     "Stops haproxy, Orthanc and PostgreSQL (SIGTERM / pg_ctl stop, waiting for each to exit). The database, certificates and " +
-    "credentials under .work/local are kept for the next `make demo`; --delete-data (make demo-down DELETE_DATA=1) deletes them.",
+    "credentials under .work/local are kept for the next `make local-up`; --delete-data (make local-down DELETE_DATA=1) deletes them.",
   flags: { ...localFlags, "delete-data": { type: "boolean", description: "also delete .work/local (database, certificates, credentials, logs)" } },
   run: async (ctx) => {
     const deleteData = ctx.flags["delete-data"] === true;
@@ -22,4 +22,4 @@ export const downTask: Task = {
   },
 };
 
-if (import.meta.main) await main("demo-down", [downTask]);
+if (import.meta.main) await main("local-down", [downTask]);

@@ -1,5 +1,5 @@
 // Where the local stack keeps each thing, under one folder (.work/local by
-// default). Deleting that folder (make demo-down DELETE_DATA=1) forgets the stack.
+// default). Deleting that folder (make local-down DELETE_DATA=1) forgets the stack.
 import { chmodSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { targetFileName } from "../../smoke/target.ts";

@@ -73,7 +73,7 @@ export function orthancFacts(config: JsonObject): OrthancFacts {
 
 export function loadRuntime(layout: LocalLayout, settings: LocalSettings): OrthancRuntime {
   for (const file of [layout.orthanc.config, layout.orthanc.envSpec, layout.manifests]) {
-    if (!existsSync(file)) throw new TaskError(`${file} is missing`, { hint: "run the render step first: make demo" });
+    if (!existsSync(file)) throw new TaskError(`${file} is missing`, { hint: "run the render step first: make local-up" });
   }
   const configText = readFileSync(layout.orthanc.config, "utf8");
   const specs = JSON.parse(readFileSync(layout.orthanc.envSpec, "utf8")) as EnvSpec[];

@@ -1,6 +1,6 @@
 // A local stack in a folder and on ports of its own, for tests and audits
-// that must neither touch nor collide with a user's `make demo`: the same
-// steps as make demo (render, PostgreSQL, Orthanc, proxy), called directly
+// that must neither touch nor collide with a user's `make local-up`: the same
+// steps as make local-up (render, PostgreSQL, Orthanc, proxy), called directly
 // with explicit settings (no environment variables). Everything it starts is
 // stopped by PID in down() — tests call it from afterAll, so also after a
 // failure — and, as a last resort, when the process exits.

@@ -62,7 +62,7 @@ export const localFlags: Record<string, FlagSpec> = {
 /** How to change a port, for error messages ("port 443 is in use … → use --https-port"). */
 export function portHint(key: keyof LocalPorts): string {
   const item = portSettings.find((setting) => setting.key === key)!;
-  return `pick another with --${item.flag} N (or ${item.env}=N), e.g. \`make demo ARGS="--${item.flag} ${item.fallback + 8000}"\``;
+  return `pick another with --${item.flag} N (or ${item.env}=N), e.g. \`make local-up ARGS="--${item.flag} ${item.fallback + 8000}"\``;
 }
 
 function parsePort(raw: string, name: string): number {

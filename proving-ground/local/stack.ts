@@ -1,6 +1,6 @@
 // The local stack as a whole: PostgreSQL, Orthanc and the TLS terminator, each
 // started only when not already running as wanted, and stopped in reverse
-// order. The steps are separate functions so `make demo` can show them one by
+// order. The steps are separate functions so `make local-up` can show them one by
 // one and tests can drive them.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Helm } from "../../tasks/lib/helm.ts";
@@ -174,8 +174,8 @@ export async function stackDown(settings: LocalSettings, options: { deleteData: 
     rmSync(layout.root, { recursive: true, force: true });
     log.ok(`deleted ${show(layout.root)} (database, certificates, credentials, logs)`);
   } else if (existsSync(layout.root)) {
-    log.info(`kept ${show(layout.root)}: the database, certificates and credentials are reused by the next \`make demo\``);
-    log.info("to forget them: make demo-down DELETE_DATA=1");
+    log.info(`kept ${show(layout.root)}: the database, certificates and credentials are reused by the next \`make local-up\``);
+    log.info("to forget them: make local-down DELETE_DATA=1");
   }
 }
 
@@ -206,5 +206,5 @@ export function printSummary(settings: LocalSettings, target: TargetFile): void 
   log.plain("Next:");
   log.plain("  make smoke       check it end to end again (table + JSON report)");
   log.plain("  make bench       C-STORE throughput through the TLS terminator and directly");
-  log.plain("  make demo-down   stop it (data kept; DELETE_DATA=1 to delete it)");
+  log.plain("  make local-down   stop it (data kept; DELETE_DATA=1 to delete it)");
 }

@@ -27,6 +27,6 @@ export async function requireReachable(user: string, path: string): Promise<void
   if (result.exitCode === 0) return;
   throw new TaskError(`the ${user} account cannot enter ${path}: one of its parent folders is private`, {
     code: "usage",
-    hint: "put the stack's folder elsewhere, e.g. KORTHWEB_LOCAL_DIR=/var/tmp/korthweb-local make demo",
+    hint: "put the stack's folder elsewhere, e.g. KORTHWEB_LOCAL_DIR=/var/tmp/korthweb-local make local-up",
   });
 }

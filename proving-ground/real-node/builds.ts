@@ -56,13 +56,24 @@ export const traefikExtModule = {
 
 const stampOf = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
+function componentStamp(name: ComponentName): string {
+  const pin = pins.realNode[name];
+  return stampOf(pin.module, pin.version, pin.package, JSON.stringify("replace" in pin ? pin.replace : {}), name === "traefik" ? traefikExtModule.source : "");
+}
+
+/** Is this component built at its pin (binary present, stamp current)? */
+export function isComponentBuilt(name: ComponentName, output: string): boolean {
+  const stampFile = join(output, "..", ".stamp");
+  return existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === componentStamp(name);
+}
+
 /** Builds one pinned component inside a writable copy of its module; returns seconds spent (0: cached). */
 export async function buildComponent({ go, env }: GoToolchain, name: ComponentName, output: string): Promise<number> {
   const pin = pins.realNode[name];
   const dir = join(output, "..", "..");
   const stampFile = join(dir, "bin", ".stamp");
-  const stamp = stampOf(pin.module, pin.version, pin.package, JSON.stringify("replace" in pin ? pin.replace : {}), name === "traefik" ? traefikExtModule.source : "");
-  if (existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === stamp) {
+  const stamp = componentStamp(name);
+  if (isComponentBuilt(name, output)) {
     log.ok(`${name} ${pin.version}: cached in ${join(dir, "bin")}`);
     return 0;
   }

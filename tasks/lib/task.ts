@@ -2,12 +2,14 @@
 // install sequence runs through here, so all of them share --help, --dry-run,
 // the settings flags, progress output, and one way of failing (message, hint,
 // exit code).
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { describeError, exitCodeOf, TaskError } from "./errors.ts";
 import { Helm } from "./helm.ts";
 import { Kube } from "./kube.ts";
 import { log, style } from "./log.ts";
 import { checkCluster, requireCrds } from "./preflight.ts";
+import { fromRoot } from "./paths.ts";
 import { loadSettings, overrides, type Settings } from "./settings.ts";
 
 export interface FlagSpec {
@@ -55,6 +57,12 @@ export interface Task {
   run(ctx: TaskContext): Promise<void>;
 }
 
+/** The file a task lives in: the kit's tasks/<id>.ts, or the proving ground's when that is where it is. */
+export function taskSource(id: string): string {
+  const provingGround = `proving-ground/${id}.ts`;
+  return existsSync(fromRoot(provingGround)) ? provingGround : `tasks/${id}.ts`;
+}
+
 const commonFlags: Record<string, FlagSpec> = {
   help: { type: "boolean", description: "show this help and exit" },
   "dry-run": { type: "boolean", description: "print the ordered plan and the manifests it would apply; touch no cluster" },
@@ -100,7 +108,7 @@ export function helpText(name: string, tasks: readonly Task[]): string {
     lines.push(`${first.id}: ${first.title}`, "", first.summary);
   } else {
     lines.push(`${name}: runs these steps in order (each can also run alone):`);
-    tasks.forEach((task, i) => lines.push(`  ${i + 1}. ${task.title}  [tasks/${task.id}.ts]`));
+    tasks.forEach((task, i) => lines.push(`  ${i + 1}. ${task.title}  [${taskSource(task.id)}]`));
   }
   lines.push("", "Flags:");
   for (const [flag, spec] of Object.entries(allFlags(tasks))) {
@@ -112,7 +120,7 @@ export function helpText(name: string, tasks: readonly Task[]): string {
 
 export function printPlan(tasks: readonly Task[]): void {
   log.plain(style.bold("Plan (dry run: nothing is changed):"));
-  tasks.forEach((task, i) => log.plain(`  ${i + 1}. ${task.title}  [tasks/${task.id}.ts]`));
+  tasks.forEach((task, i) => log.plain(`  ${i + 1}. ${task.title}  [${taskSource(task.id)}]`));
 }
 
 /** Run tasks in order with shared settings; returns the process exit code. */

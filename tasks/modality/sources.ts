@@ -56,7 +56,7 @@ async function secretKeys(kube: Kube, namespace: string, name: string, keys: rea
 /** The local stack names its modality CA in the target file it writes (paths only); smoke reads the same file. */
 async function fromLocal(request: IssueRequest): Promise<Issued> {
   const targetFile = localTargetFile();
-  const hint = "start the local stack first (make demo); it keeps the modality CA of the chart's render under .work/local/tls";
+  const hint = "start the local stack first (make local-up); it keeps the modality CA of the chart's render under .work/local/tls";
   if (!existsSync(targetFile)) throw new TaskError(`the modality CA is missing: the local stack has not been started (no ${displayPath(targetFile)})`, { hint });
   const file = JSON.parse(readFileSync(targetFile, "utf8")) as TargetFile;
   if (!file.modalityCaFile || !file.modalityCaKeyFile) throw new TaskError(`the modality CA is missing: the local stack runs without one (dicom.clientAuth none?)`, { hint });

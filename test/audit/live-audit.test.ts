@@ -15,7 +15,7 @@ import type { SmokeTarget } from "../../smoke/target.ts";
 import { auditLive, type LiveResult } from "../../proving-ground/audit/live-audit.ts";
 import { defaults } from "../../tasks/lib/settings.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
-import { demoTasks } from "../../proving-ground/local/demo.ts";
+import { localUpTasks } from "../../proving-ground/local/up.ts";
 import { localLayout } from "../../proving-ground/local/layout.ts";
 import { loadLocalSettings } from "../../proving-ground/local/settings.ts";
 import { stackDown } from "../../proving-ground/local/stack.ts";
@@ -70,7 +70,7 @@ describe("live audit", () => {
     process.env.KORTHWEB_LOCAL_DIR = stackDir;
     process.env.KORTHWEB_LOCAL_VALUES = join(dir, "values.yaml");
     const flags = ["--https-port", String(ports.https), "--dicom-port", String(ports.dicom), "--pg-port", String(ports.postgresql)];
-    const code = await runTasks("demo", demoTasks.slice(0, -1), flags);
+    const code = await runTasks("demo", localUpTasks.slice(0, -1), flags);
     if (code !== 0) throw new Error(`local stack failed to start (exit ${code}):\n${lines.join("\n")}`);
     stack = localTarget(new TargetOptions({}, {}), localLayout(stackDir).target, {});
   }, 900_000);

@@ -4,7 +4,7 @@
 // only, Orthanc runs the effective configuration over SSL to PostgreSQL, a
 // second run reuses it, the smoke suite names the cause of each broken
 // target, and demo-down stops everything. Own folder and ports, so a
-// developer's `make demo` may keep running meanwhile.
+// developer's `make local-up` may keep running meanwhile.
 import { execFileSync, spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,7 +21,7 @@ import { handshake, refusalOf } from "../../smoke/tls-probe.ts";
 import { kitFiles, modalityCertTask } from "../../tasks/modality/cert.ts";
 import { defaults } from "../../tasks/lib/settings.ts";
 import { runTasks } from "../../tasks/lib/task.ts";
-import { demoTasks } from "../../proving-ground/local/demo.ts";
+import { localUpTasks } from "../../proving-ground/local/up.ts";
 import { downTask } from "../../proving-ground/local/down.ts";
 import { localLayout } from "../../proving-ground/local/layout.ts";
 import { LocalOrthanc } from "../../proving-ground/local/orthanc.ts";
@@ -43,7 +43,7 @@ const stackDir = join(dir, "local");
 const checkIds = (report: SmokeReport, status: "pass" | "fail") => report.checks.filter((c) => c.status === status).map((c) => c.id);
 const causeOf = (report: SmokeReport, id: string) => report.checks.find((c) => c.id === id)?.cause ?? "";
 
-describe("local stack: make demo from nothing, smoke, reuse, negative cases, make demo-down", () => {
+describe("local stack: make local-up from nothing, smoke, reuse, negative cases, make local-down", () => {
   const lines = useCapturedLog();
   let target: SmokeTarget;
   let demoOutput = "";
@@ -56,9 +56,9 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     );
     process.env.KORTHWEB_LOCAL_DIR = stackDir;
     process.env.KORTHWEB_LOCAL_VALUES = valuesFile;
-    const code = await runTasks("demo", demoTasks, flags);
+    const code = await runTasks("local-up", localUpTasks, flags);
     demoOutput = lines.join("\n");
-    if (code !== 0) throw new Error(`make demo failed (exit ${code}):\n${demoOutput}`);
+    if (code !== 0) throw new Error(`make local-up failed (exit ${code}):\n${demoOutput}`);
     target = localTarget(new TargetOptions({}, {}), localLayout(stackDir).target, {});
   }, 1_500_000);
 
@@ -69,13 +69,13 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     delete process.env.KORTHWEB_LOCAL_VALUES;
   }, 120_000);
 
-  it("came up and the smoke suite passed every check inside make demo", () => {
+  it("came up and the smoke suite passed every check inside make local-up", () => {
     const text = demoOutput;
     // Every check but "another deployment's certificate" (gitops only) runs here.
     expect(text).toMatch(/✓ smoke: 17 passed, 0 failed, 1 skipped/);
     expect(text).toContain("TLS policy from the chart's TLSOptions: HTTPS TLS 1.2 (6 suites) and 1.3; DICOM TLS 1.2 (6 suites) and 1.3, client certificate required (modality CA)");
     expect(text).toContain("Local stack is up");
-    expect(text).toContain("make demo-down");
+    expect(text).toContain("make local-down");
   });
 
   it("listens on 127.0.0.1 only, on the configured ports", () => {
@@ -114,11 +114,11 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     expect(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")).toContain("TCP_NODELAY=1");
   });
 
-  it("reuses the running stack on a second make demo", async () => {
+  it("reuses the running stack on a second make local-up", async () => {
     const settings = loadLocalSettings(defaults, {}, { KORTHWEB_LOCAL_DIR: stackDir });
     const before = stackProcesses(settings);
     lines.length = 0;
-    expect(await runTasks("demo", demoTasks, flags)).toBe(0);
+    expect(await runTasks("local-up", localUpTasks, flags)).toBe(0);
     expect(stackProcesses(settings)).toEqual(before);
     const text = lines.join("\n");
     expect(text).toContain("PostgreSQL already running");
@@ -281,7 +281,7 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     const old = { cert: readFileSync(kit.cert, "utf8"), key: readFileSync(kit.key, "utf8") };
     for (const file of [layout.tls.modalityCa, layout.tls.modalityCaKey, layout.tls.smokeClientCert, layout.tls.smokeClientKey]) rmSync(file);
     lines.length = 0;
-    expect(await runTasks("demo", demoTasks, flags)).toBe(0);
+    expect(await runTasks("local-up", localUpTasks, flags)).toBe(0);
     expect(lines.join("\n")).toContain("modality CA and smoke client certificate: from this render");
     expect(lines.join("\n")).toMatch(/stopped haproxy.*its configuration changed/);
     const renewed = localTarget(new TargetOptions({}, {}), layout.target, {});
@@ -292,9 +292,9 @@ describe("local stack: make demo from nothing, smoke, reuse, negative cases, mak
     target = renewed;
   }, 300_000);
 
-  it("make demo-down stops everything, and smoke then says it cannot connect", async () => {
+  it("make local-down stops everything, and smoke then says it cannot connect", async () => {
     const settings = loadLocalSettings(defaults, {}, { KORTHWEB_LOCAL_DIR: stackDir });
-    expect(await runTasks("demo-down", [downTask], flags)).toBe(0);
+    expect(await runTasks("local-down", [downTask], flags)).toBe(0);
     expect(stackProcesses(settings)).toEqual({ postgresql: undefined, orthanc: undefined, proxy: undefined });
     for (const port of Object.values(ports)) expect(await isPortFree(port)).toBe(true);
     const report = await runSmoke(target);

@@ -1,6 +1,6 @@
 // Fault tests on the local stack with real processes (Orthanc 1.10 + the
 // PostgreSQL plugin, PostgreSQL 15, haproxy standing in for the gateway), in
-// a folder and on ports of their own, so a user's `make demo` may keep
+// a folder and on ports of their own, so a user's `make local-up` may keep
 // running. Each fault is injected by PID while instances are being stored
 // over DICOM-TLS through the proxy; then every instance the sender saw
 // acknowledged must be stored, once, byte for byte, and every other one must

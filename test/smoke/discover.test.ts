@@ -111,7 +111,7 @@ describe("smoke target discovery", () => {
     await expect(refused).rejects.toMatchObject({ code: "usage", hint: "pass the gateway's address with --host" });
   });
 
-  it("local: needs the file `make demo` writes; auto picks explicit, then local, then kube", async () => {
+  it("local: needs the file `make local-up` writes; auto picks explicit, then local, then kube", async () => {
     const missing = join(dir, "none.json");
     expect(() => localTarget(new TargetOptions({}, {}), missing, {})).toThrow(/the local stack has not been started/);
     const auto = await discoverTarget(new TargetOptions({}, {}), defaults, kube, missing, {});

@@ -1,4 +1,4 @@
-// `make demo`: the chart's Orthanc configuration running for real — Debian's
+// `make local-up`: the chart's Orthanc configuration running for real — Debian's
 // Orthanc with the PostgreSQL plugins, a private PostgreSQL, haproxy as the
 // stand-in for Traefik/Istio — then the smoke suite against it. Safe to run
 // again: parts already running as wanted are reused. Each step also runs alone.
@@ -10,6 +10,6 @@ import { task as orthanc } from "./04-orthanc.ts";
 import { task as proxy } from "./05-proxy.ts";
 import { task as smoke } from "./06-smoke.ts";
 
-export const demoTasks = [packages, render, postgresql, orthanc, proxy, smoke];
+export const localUpTasks = [packages, render, postgresql, orthanc, proxy, smoke];
 
-if (import.meta.main) await main("demo", demoTasks);
+if (import.meta.main) await main("local-up", localUpTasks);
