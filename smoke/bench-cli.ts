@@ -102,10 +102,14 @@ export const benchTask: Task = {
     "no-storescu": { type: "boolean", description: "skip the dcmtk storescu reference runs" },
     associations: { type: "string", description: "associations timed one after the other per path, for the setup cost (default 30)" },
     report: { type: "string", description: "JSON report file (default .work/bench/report.json)" },
+    "direct-host": { type: "string", description: "kube/explicit targets: an Orthanc pod's address (or a port-forward's), for the direct path beside the ingress" },
+    "direct-dicom-port": { type: "string", description: "the direct path's plain DICOM port (default 4242, Orthanc's in the chart)" },
   },
   run: async (ctx) => {
     const options = new TargetOptions(ctx.flags);
-    const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
+    const discovered = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
+    const kind = discovered.kind;
+    const target = withDirectPath(discovered.target, ctx.flags);
     const sizes: BenchSize[] = [
       { name: "small", pixelBytes: 1024, count: positive(ctx.flags.small, "small", 200) },
       { name: "large", pixelBytes: 512 * 1024, count: positive(ctx.flags.large, "large", 40) },
@@ -136,6 +140,19 @@ export const benchTask: Task = {
     }
   },
 };
+
+/** The direct path named by --direct-host (a pod, a port-forward), replacing any the target has. */
+export function withDirectPath(target: SmokeTarget, flags: Record<string, unknown>): SmokeTarget {
+  const host = flags["direct-host"];
+  if (host === undefined) {
+    if (flags["direct-dicom-port"] !== undefined) throw new TaskError("--direct-dicom-port needs --direct-host (the address of an Orthanc pod or a port-forward)", { code: "usage" });
+    return target;
+  }
+  if (typeof host !== "string" || !/^[A-Za-z0-9.:-]+$/.test(host)) throw new TaskError(`invalid --direct-host "${String(host)}": expected an IP address or host name`, { code: "usage" });
+  const dicomPort = flags["direct-dicom-port"] === undefined ? 4242 : Number(flags["direct-dicom-port"]);
+  if (!Number.isInteger(dicomPort) || dicomPort < 1 || dicomPort > 65535) throw new TaskError(`invalid --direct-dicom-port "${String(flags["direct-dicom-port"])}": expected a port from 1 to 65535`, { code: "usage" });
+  return { ...target, direct: { host, dicomPort, httpPort: target.direct?.httpPort ?? 8042 } };
+}
 
 /** storescu reads the client certificate from files: the key goes to a 0600 file in a 0700 folder, removed after. */
 async function withClientFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined) => Promise<void>): Promise<void> {

@@ -146,6 +146,28 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
     }
   }, 600_000);
 
+  it("figures: make bench through the real Traefik and directly to an Orthanc pod (ratio), and CPU per stored instance per component", async () => {
+    const podIp = (await kubectl(["-n", "orthanc", "get", "pods", "-l", "app.kubernetes.io/name=orthanc", "--field-selector=status.phase=Running", "-o", "jsonpath={.items[0].status.podIP}"])).stdout.trim();
+    expect(podIp).toMatch(/^198\.18\.0\.\d+$/);
+    const bench = await timed("bench", () => make("bench", { ARGS: `--target kube --direct-host ${podIp} --small 100 --large 10 --repeat 3 --associations 10` }));
+    expect(bench.exitCode, output(bench)).toBe(0);
+    const ratioLines = printed(bench).split("\n").filter((line) => /ingress\/direct throughput/.test(line));
+    expect(ratioLines.length).toBeGreaterThanOrEqual(2);
+    for (const line of ratioLines) expect(line).toMatch(/\d+\.\d\d/);
+    console.log(`real-node bench (Traefik vs pod ${podIp}):\n${printed(bench).split("\n").filter((line) => /inst\/s|ingress |direct |ratio|throughput|setup|p50/.test(line)).join("\n")}`);
+    const cost = await timed("cost", () => node("proving-ground/real-node/cost.ts", ["--count", "300"]));
+    expect(cost.exitCode, output(cost)).toBe(0);
+    const costLines = printed(cost).split("\n").filter((line) => /cost: /.test(line));
+    expect(costLines).toHaveLength(3);
+    for (const component of ["Orthanc", "Traefik", "PostgreSQL"]) {
+      const match = new RegExp(`cost: ${component}\\s+([\\d.]+) ms CPU per instance`).exec(printed(cost));
+      expect(match, `${component} in:\n${costLines.join("\n")}`).not.toBeNull();
+      // Every component on the path did work for the stores: accounting that reads zero measures nothing.
+      expect(Number(match![1])).toBeGreaterThan(0);
+    }
+    console.log(`real-node CPU per stored instance:\n${printed(cost).split("\n").filter((line) => /cost: |stored through/.test(line)).join("\n")}`);
+  }, 900_000);
+
   it("a second make demo reuses what runs and changes nothing", async () => {
     const generations = async () => (await kubectl(["-n", "orthanc", "get", "deployments,statefulsets,secrets,configmaps", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}"])).stdout;
     const was = await generations();

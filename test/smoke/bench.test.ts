@@ -1,7 +1,8 @@
 // The benchmark's arithmetic: group sizes, percentiles, the median of
 // repeated runs, and which ratios are reported against which targets.
 import { describe, expect, it } from "vitest";
-import { medianRun, ratios } from "../../smoke/bench-cli.ts";
+import { medianRun, ratios, withDirectPath } from "../../smoke/bench-cli.ts";
+import type { SmokeTarget } from "../../smoke/target.ts";
 import { groupSizes, percentile, type BenchRun } from "../../smoke/bench.ts";
 
 const run = (client: BenchRun["client"], path: BenchRun["path"], size: string, instancesPerSecond: number, failures = 0): BenchRun => ({
@@ -45,5 +46,24 @@ describe("bench figures", () => {
       { what: "ingress/direct throughput, large (dcmjs-dimse)", value: 0.9, target: 0.9 },
       { what: "dcmjs-dimse/storescu throughput, large, ingress", value: 0.9, target: 0.8 },
     ]);
+  });
+});
+
+describe("the direct path of a cluster target (--direct-host)", () => {
+  const target = { host: "192.0.2.241", dicomPort: 11112 } as SmokeTarget;
+
+  it("adds a direct path to the named pod, on Orthanc's DICOM port 4242 by default", () => {
+    expect(withDirectPath(target, { "direct-host": "198.18.0.8" }).direct).toEqual({ host: "198.18.0.8", dicomPort: 4242, httpPort: 8042 });
+    expect(withDirectPath(target, { "direct-host": "127.0.0.1", "direct-dicom-port": "14242" }).direct?.dicomPort).toBe(14242);
+  });
+
+  it("leaves the target as it is without the flag", () => {
+    expect(withDirectPath(target, {})).toBe(target);
+  });
+
+  it("refuses a bad host or port, and a port without a host, naming the flag", () => {
+    expect(() => withDirectPath(target, { "direct-host": "a b" })).toThrow(/--direct-host "a b"/);
+    expect(() => withDirectPath(target, { "direct-host": "198.18.0.8", "direct-dicom-port": "70000" })).toThrow(/--direct-dicom-port "70000"/);
+    expect(() => withDirectPath(target, { "direct-dicom-port": "4242" })).toThrow(/needs --direct-host/);
   });
 });
