@@ -88,12 +88,16 @@ export interface RealNodeReport {
   images: BuiltImage[];
 }
 
-export function valuesFileText(orthancImage: string): string {
-  const [repository, tag] = [orthancImage.slice(0, orthancImage.lastIndexOf(":")), orthancImage.slice(orthancImage.lastIndexOf(":") + 1)];
+const imageValues = (image: string) => ({ repository: image.slice(0, image.lastIndexOf(":")), tag: image.slice(image.lastIndexOf(":") + 1), digest: "" });
+
+/** The values that point helm/orthanc at the images built here: Orthanc, and pg_dump for the backup CronJob. */
+export function valuesFileText(images: { orthanc: string; postgresql: string }): string {
   return [
-    "# Written by `make cluster-up ARGS=--real-node` (proving-ground/real-node): points helm/orthanc at the",
-    "# Orthanc image built on this machine from Debian sid (a STAND-IN for orthancteam/orthanc, same layout).",
-    stringify({ image: { repository, tag, digest: "", pullPolicy: "Never" } }),
+    "# Written by `make cluster-up ARGS=--real-node` (proving-ground/real-node): points helm/orthanc at the images",
+    "# built on this machine: Orthanc 1.13 from Debian sid (a STAND-IN for orthancteam/orthanc, same layout), and",
+    "# PostgreSQL 15 from bookworm for the backup CronJob's pg_dump (a STAND-IN for bitnami's image, same major as the",
+    "# PostgreSQL stand-in it dumps).",
+    stringify({ image: { ...imageValues(images.orthanc), pullPolicy: "Never" }, backup: { image: imageValues(images.postgresql) } }),
   ].join("\n");
 }
 
@@ -188,7 +192,7 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
       },
     });
   })).seconds;
-  writeFileSync(layout.valuesFile, valuesFileText(image("orthanc")));
+  writeFileSync(layout.valuesFile, valuesFileText({ orthanc: image("orthanc"), postgresql: image("postgresql") }));
   writeFileSync(layout.images, stringify(Object.fromEntries(images.map((built) => [built.spec.name, built.name]))));
   seconds.start = (Date.now() - started) / 1000;
   return { seconds, images };

@@ -168,6 +168,15 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
     console.log(`real-node CPU per stored instance:\n${printed(cost).split("\n").filter((line) => /cost: |stored through/.test(line)).join("\n")}`);
   }, 900_000);
 
+  it("make backup TARGET=kube: a Job of the chart's backup CronJob really runs pg_dump against the PostgreSQL stand-in and keeps the dump", async () => {
+    const result = await timed("backup", () => make("backup", { TARGET: "kube" }));
+    expect(result.exitCode, output(result)).toBe(0);
+    const size = /size .* \((\d+) bytes\)/.exec(printed(result));
+    expect(size, output(result)).not.toBeNull();
+    expect(Number(size![1])).toBeGreaterThan(0);
+    expect(printed(result)).toMatch(/backup written: .*\.dump on volume orthanc-backups/);
+  }, 600_000);
+
   it("a second make demo reuses what runs and changes nothing", async () => {
     const generations = async () => (await kubectl(["-n", "orthanc", "get", "deployments,statefulsets,secrets,configmaps", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}"])).stdout;
     const was = await generations();

@@ -78,7 +78,10 @@ describe("node configuration", () => {
     for (const value of Object.values(addresses)) expect(String(value)).not.toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.)/);
   });
   it("points the orthanc chart at the image built here, never pulled", () => {
-    expect(parse(valuesFileText("korthweb.local/orthanc:1.13-abc"))).toEqual({ image: { repository: "korthweb.local/orthanc", tag: "1.13-abc", digest: "", pullPolicy: "Never" } });
+    expect(parse(valuesFileText({ orthanc: "korthweb.local/orthanc:1.13-abc", postgresql: "korthweb.local/postgresql:15-def" }))).toEqual({
+      image: { repository: "korthweb.local/orthanc", tag: "1.13-abc", digest: "", pullPolicy: "Never" },
+      backup: { image: { repository: "korthweb.local/postgresql", tag: "15-def", digest: "" } },
+    });
   });
 });
 
