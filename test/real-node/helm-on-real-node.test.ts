@@ -10,38 +10,20 @@
 // after which the host is exactly as before. Needs root and overlayfs: in CI
 // (CI=true) a machine without them FAILS this file with the reason; elsewhere
 // it is skipped with the reason printed.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunResult } from "../../tasks/lib/exec.ts";
-import { fromRoot, repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { diffHostState, readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
-import { missingForRealNode, readMachineFacts } from "../../proving-ground/real-node/preflight.ts";
-import { addresses, nodeLayout } from "../../proving-ground/real-node/layout.ts";
-import { holdRealNodeLock, type HeldLock } from "../helpers/real-node-lock.ts";
+import { repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
+import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
+import { addresses } from "../../proving-ground/real-node/layout.ts";
+import { output, printed, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
-const blockers = missingForRealNode(await readMachineFacts());
-const inCi = process.env.CI === "true";
-if (blockers.length && !inCi) console.warn(`real-node tier skipped: this machine cannot run a real node: ${blockers.join("; ")}`);
-
-describe.runIf(blockers.length && inCi)("real-node tier in CI", () => {
-  it("runs (it cannot on this machine)", () => {
-    throw new Error(`the real-node tier must run in CI, but this machine cannot run a real node: ${blockers.join("; ")}`);
-  });
-});
+const blockers = await realNodeBlockers();
 
 describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
-  const work = mkdtempSync(join(tmpdir(), "korthweb-real-node-"));
-  const clusterDir = join(work, "cluster");
-  const kubeconfig = join(clusterDir, "kubeconfig");
-  const valuesFile = nodeLayout(clusterDir).valuesFile;
-  // Our own work folder: its own cluster state, and no local-stack target for `make smoke` to pick instead.
-  const env = { KORTHWEB_WORK_DIR: work, KUBECONFIG: kubeconfig, NO_COLOR: "1" };
+  const session = new RealNodeSession("korthweb-real-node-");
+  const { env, valuesFile } = session;
   const timings: Record<string, number> = {};
-  let before: HostState;
-  let lock: HeldLock | undefined;
-  let up = false;
 
   const timed = async (name: string, action: () => Promise<RunResult>): Promise<RunResult> => {
     const started = Date.now();
@@ -49,37 +31,26 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
     timings[name] = (Date.now() - started) / 1000;
     return result;
   };
-  const make = (target: string, vars: Record<string, string> = {}) =>
-    run("make", ["-s", "--no-print-directory", target, ...Object.entries(vars).map(([key, value]) => `${key}=${value}`)], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 1_800_000 });
-  const node = (script: string, args: string[] = []) => run(process.execPath, [fromRoot(script), ...args], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 900_000 });
-  const kubectl = (args: string[]) => run(join(toolsBinDir, "kubectl"), args, { env, allowFailure: true, silent: true, timeoutMs: 120_000 });
-  const kubectlJson = async <T>(args: string[]): Promise<T> => {
-    const result = await kubectl([...args, "-o", "json"]);
-    if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  };
-  // The tasks print progress and summaries on stderr, results of commands on stdout: read both.
-  const printed = (result: RunResult) => `${result.stdout}\n${result.stderr}`;
-  const output = (result: RunResult) => printed(result).trim().split("\n").slice(-40).join("\n");
+  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
+  const node = (script: string, args: string[] = []) => session.node(script, args);
+  const kubectl = session.kubectl;
+  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
 
   beforeAll(async () => {
     // Another test file may run its real node now: wait for it, then record the host as it is.
-    lock = await holdRealNodeLock(3_600_000);
-    timings.waitedForRealNode = lock.waitedSeconds;
-    before = await readHostState();
+    await session.open();
+    timings.waitedForRealNode = session.waitedSeconds;
   }, 3_700_000);
 
   afterAll(async () => {
-    // Whatever happened, leave the host as it was (the last test checks that cluster-down alone did it).
-    if (up) await make("cluster-down");
-    lock?.release();
-    rmSync(work, { recursive: true, force: true });
+    // Whatever happened, leave the host as it was (the last test checks that demo-down alone did it).
+    await session.close();
     console.log(`real-node tier timings (s): ${JSON.stringify(timings)}`);
   }, 600_000);
 
   it("make demo starts the cluster with a Ready real node, DNS, storage, load balancer and the Traefik stand-in, installs the helm approach, smoke-tests it and prints the endpoints", async () => {
     const result = await timed("demo", () => make("demo"));
-    up = true;
+    session.up = true;
     expect(result.exitCode, output(result)).toBe(0);
     const text = printed(result);
     // Before anything starts: what still has to be built and about how long, or that all is cached.
@@ -199,9 +170,9 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
 
   it("make demo-down stops everything and leaves the host exactly as before", async () => {
     const result = await timed("demoDown", () => make("demo-down"));
-    up = false;
+    session.up = false;
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(before, await readHostState())).toEqual([]);
+    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
     const again = await make("demo-down");
     expect(again.exitCode, output(again)).toBe(0);
     expect(printed(again)).toMatch(/no demo is running.*nothing changed/);

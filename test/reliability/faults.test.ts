@@ -1,6 +1,6 @@
 // Fault tests on the local stack with real processes (Orthanc 1.10 + the
 // PostgreSQL plugin, PostgreSQL 15, haproxy standing in for the gateway), in
-// a folder and on ports of their own, so a user's `make local-up` may keep
+// a folder and on ports of their own, so a user's `make demo` may keep
 // running. Each fault is injected by PID while instances are being stored
 // over DICOM-TLS through the proxy; then every instance the sender saw
 // acknowledged must be stored, once, byte for byte, and every other one must
@@ -16,15 +16,12 @@ import { checkPresence, storedAmong } from "../../smoke/presence.ts";
 import { RestClient } from "../../smoke/rest.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
 import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
+import { acknowledged, notAcknowledged, printFigures as figures, seconds } from "../../proving-ground/reliability/fault-stream.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const ports = { https: 24443, dicom: 24112, postgresql: 24432, orthancHttp: 24042, orthancDicom: 24242 };
 const dir = mkdtempSync(join(tmpdir(), "korthweb-faults-"));
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const figures = (name: string, values: Record<string, unknown>) => console.log(`[reliability] ${name} ${JSON.stringify(values)}`);
-const notAcknowledged = (records: readonly SentInstance[]) => records.filter((record) => record.fate !== "acknowledged");
-const acknowledged = (records: readonly SentInstance[]) => records.filter((record) => record.fate === "acknowledged");
 
 /** The smoke CLI as a user runs it (`make smoke` against this stack): exit code, output, and its JSON report. */
 function smokeCli(stack: ScratchStack, reportFile: string): Promise<{ code: number; output: string; report: SmokeReport }> {

@@ -20,13 +20,13 @@ import { LocalOrthanc } from "../../proving-ground/local/orthanc.ts";
 import { servedBy } from "../../proving-ground/local/proxy.ts";
 import { runtimeWithOverlay } from "../../proving-ground/local/runtime.ts";
 import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
+import { printFigures as figures } from "../../proving-ground/reliability/fault-stream.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const ports = { https: 25443, dicom: 25112, postgresql: 25432, orthancHttp: 25042, orthancDicom: 25242 };
 const dir = mkdtempSync(join(tmpdir(), "korthweb-replicas-"));
 const lockErrors = /database is locked|locked by another instance/i;
 
-const figures = (name: string, values: Record<string, unknown>) => console.log(`[reliability] ${name} ${JSON.stringify(values)}`);
 
 /** POST /tools/find straight to one Orthanc (plain HTTP on its own port): its view of the shared database. */
 function findDirect(port: number, login: { username: string; password: string }, patientIdPrefix: string): Promise<string[]> {
