@@ -14,8 +14,11 @@ for plugin in "$root"/usr/share/orthanc/plugins/*.so "$root"/usr/lib/orthanc/*.s
   ln -sf "${plugin#"$root"}" "$root/usr/share/orthanc/plugins-available/$(basename "$plugin")"
   found=$((found + 1))
 done
+# The links are absolute paths inside the image: resolve them under $root,
+# not on this machine (which may have no Orthanc, or another one).
 for needed in libOrthancPostgreSQLIndex.so libOrthancPostgreSQLStorage.so; do
-  [ -e "$root/usr/share/orthanc/plugins-available/$needed" ] || { echo "orthanc-layout.sh: $needed not found in the packages" >&2; exit 1; }
+  link="$root/usr/share/orthanc/plugins-available/$needed"
+  [ -L "$link" ] && [ -e "$root$(readlink "$link")" ] || { echo "orthanc-layout.sh: $needed not found in the packages" >&2; exit 1; }
 done
 mkdir -p "$root/var/lib/orthanc/db"
 chown -R 999:999 "$root/var/lib/orthanc"
