@@ -62,7 +62,7 @@ helm-template: setup ## print what helm/orthanc renders with its defaults (VALUE
 # --- local stack, smoke suite, benchmark (issue 4; docs/smoke.md). ARGS passes flags, e.g. ARGS="--https-port 8443".
 
 .PHONY: demo
-demo: setup ## the product on this machine: embedded cluster with a real node (root; first run builds it, ~1 h), helm approach, make smoke, endpoints
+demo: setup ## the product on this machine: embedded cluster with a real node (root; first run builds it, ~40 min), helm approach, make smoke, endpoints
 	$(NODE) proving-ground/real-node/demo.ts $(ARGS)
 
 .PHONY: demo-down
