@@ -38,7 +38,14 @@ export function backupJob(cronJob: KubeObject, name: string): KubeObject {
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name, namespace: cronJob.metadata?.namespace, labels: { ...(template.metadata?.labels ?? {}), "korthweb.io/run": "on-demand" }, annotations: { "cronjob.kubernetes.io/instantiate": "manual" } },
+    metadata: {
+      name,
+      namespace: cronJob.metadata?.namespace,
+      labels: { ...(template.metadata?.labels ?? {}), "korthweb.io/run": "on-demand" },
+      annotations: { "cronjob.kubernetes.io/instantiate": "manual" },
+      // Owned by the CronJob, as kubectl's Jobs are: removing the release removes them and their pods.
+      ...(cronJob.metadata?.uid ? { ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: String(cronJob.metadata.name), uid: String(cronJob.metadata.uid), controller: true }] } : {}),
+    },
     spec: { ...structuredClone(template.spec), ttlSecondsAfterFinished: 86_400 },
   };
 }

@@ -36,6 +36,9 @@ const orthanc: Task = {
       log.info(`kept: the backup volume (PVC ${release}-backups, the database dumps); add --purge (PURGE=1) to delete it`);
       return;
     }
+    // Finished backup and restore Jobs keep their pods (a day, for their logs), and a pod that mounted the
+    // volume holds it: delete them and their pods first, or the volume's deletion waits for ever.
+    await ctx.kube.deleteSelected("jobs", `app.kubernetes.io/instance=${release},app.kubernetes.io/component=backup`, namespace);
     await ctx.kube.delete("persistentvolumeclaim", `${release}-backups`, namespace);
   },
 };

@@ -74,6 +74,15 @@ export class Kube {
     await this.kubectl(["delete", kind, name, ...ns, "--ignore-not-found", "--wait=true"]);
   }
 
+  /** Delete every object of a kind matching a label selector, and wait until its dependents are gone too (foreground). */
+  async deleteSelected(kind: string, selector: string, namespace: string): Promise<void> {
+    if (this.dryRun) {
+      log.info(`${style.yellow("[dry-run]")} would delete the ${kind} labelled ${selector} in ${namespace}`);
+      return;
+    }
+    await this.kubectl(["delete", kind, "-n", namespace, "-l", selector, "--ignore-not-found", "--cascade=foreground", "--wait=true"]);
+  }
+
   /** Delete what a manifest set defines (reverse order, missing objects ignored). */
   async deleteManifests(manifests: string | readonly KubeObject[], label: string): Promise<void> {
     const yaml = typeof manifests === "string" ? manifests : toYaml([...manifests].reverse());

@@ -31,6 +31,16 @@ describe("Jobs made from the chart's backup CronJob", () => {
     expect(as(job.metadata).labels).toMatchObject({ "app.kubernetes.io/component": "backup" });
   });
 
+  it("a Job made from a stored CronJob is owned by it (as kubectl's are): removing the release removes the Job and its pod", async () => {
+    const rendered = find(await render(), "CronJob", "orthanc-backup");
+    const stored = { ...rendered, metadata: { ...rendered.metadata, uid: "0b7c2f1e-5d52-4b8e-9d7a-1c2e3f4a5b6c" } };
+    expect(as(backupJob(stored, "orthanc-backup-now").metadata).ownerReferences).toEqual([
+      { apiVersion: "batch/v1", kind: "CronJob", name: "orthanc-backup", uid: "0b7c2f1e-5d52-4b8e-9d7a-1c2e3f4a5b6c", controller: true },
+    ]);
+    // Rendered only (no uid: dry runs, validation): no dangling reference.
+    expect(as(backupJob(rendered, "orthanc-backup-now").metadata).ownerReferences).toBeUndefined();
+  });
+
   it("a restore Job: restore.sh in the dump container with the superuser's password, nothing else; restricted and valid", async () => {
     for (const values of [{}, { backup: { s3: { enabled: true, endpoint: "https://s3.example.org", bucket: "b-1", existingSecret: "s3" } } }]) {
       const cronJob = find(await render({ values }), "CronJob", "orthanc-backup");

@@ -96,6 +96,8 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
       expect(pod.status.conditions.find((c) => c.type === "Ready")?.status).toBe("True");
       expect(pod.spec.containers[0]!.image).toMatch(/^korthweb\.local\/orthanc:1\.13-/);
     }
+    // Evidence for the record: every pod of the cluster, where it runs, its IP.
+    console.log(`real-node pods:\n${(await kubectl(["get", "pods", "-A", "-o", "wide"])).stdout}`);
   });
 
   it("helm test passes: its pod really runs C-ECHO over TLS and HTTPS through Traefik", async () => {
