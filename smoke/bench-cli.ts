@@ -116,7 +116,6 @@ export const benchTask: Task = {
     ];
     const concurrency = positive(ctx.flags.concurrency, "concurrency", 4);
     const repeat = positive(ctx.flags.repeat, "repeat", 5);
-    const caFile = target.caFile;
     const storescu = ctx.flags["no-storescu"] !== true && hasStorescu();
     const setupCount = positive(ctx.flags.associations, "associations", 30);
     log.info(`target: ${target.label}`);
@@ -130,7 +129,7 @@ export const benchTask: Task = {
     // On the local stack with mutual TLS: the same terminator without client certificates, to measure what they cost.
     const tlsOnly = kind === "local" && target.clientAuth === "required" ? await startTlsOnlyComparison(ctx.settings) : undefined;
     try {
-      await withClientFiles(target, async (clientFiles) => {
+      await withClientFiles(target, async (clientFiles, caFile) => {
         const paths = benchPaths({ target, caFile, callingAet, ...(clientFiles ? { clientFiles } : {}), ...(tlsOnly ? { tlsOnlyPort: tlsOnly.port } : {}) });
         log.info(`paths: ${paths.map((p) => `${p.name} ${p.endpoint.host}:${p.endpoint.port}${p.endpoint.tls ? (p.endpoint.tls.clientCert ? " (mutual TLS)" : " (TLS)") : ""}`).join(", ")}; concurrency ${concurrency}`);
         await measure({ ctx, target, paths, sizes, concurrency, repeat, storescu, setupCount });
@@ -154,15 +153,24 @@ export function withDirectPath(target: SmokeTarget, flags: Record<string, unknow
   return { ...target, direct: { host, dicomPort, httpPort: target.direct?.httpPort ?? 8042 } };
 }
 
-/** storescu reads the client certificate from files: the key goes to a 0600 file in a 0700 folder, removed after. */
-async function withClientFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined) => Promise<void>): Promise<void> {
-  if (!target.client) return use(undefined);
-  const client = target.client;
+/**
+ * storescu reads the client certificate and the CA from files: the key goes to a 0600 file in a 0700 folder,
+ * removed after; a CA discovered in the cluster (held in memory) is written beside it.
+ */
+async function withClientFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined, caFile: string | undefined) => Promise<void>): Promise<void> {
+  if (!target.client && (target.caFile || !target.ca)) return use(undefined, target.caFile);
+  const { client, ca } = target;
   await withPrivateDir(async (dir) => {
+    let caFile = target.caFile;
+    if (!caFile && ca) {
+      caFile = join(dir, "ca.crt");
+      writeFileSync(caFile, ca);
+    }
+    if (!client) return use(undefined, caFile);
     const files = { cert: join(dir, "client.crt"), key: join(dir, "client.key") };
     writeFileSync(files.cert, client.cert);
     writeSecretFile(files.key, client.key);
-    await use(files);
+    await use(files, caFile);
   });
 }
 

@@ -82,8 +82,10 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
   }, 300_000);
 
   it("the PostgreSQL stand-in runs with its data on a provisioned volume", async () => {
-    const pvcs = await kubectlJson<{ items: { status: { phase: string } }[] }>(["-n", "orthanc", "get", "pvc"]);
-    expect(pvcs.items.map((pvc) => pvc.status.phase)).toEqual(["Bound"]);
+    // The database's claim; the chart's backup volume waits for its first consumer (the first backup Job).
+    const pvcs = await kubectlJson<{ items: { metadata: { name: string }; status: { phase: string } }[] }>(["-n", "orthanc", "get", "pvc"]);
+    const database = pvcs.items.filter((pvc) => pvc.metadata.name.startsWith("data-orthanc-db-postgresql"));
+    expect(database.map((pvc) => pvc.status.phase)).toEqual(["Bound"]);
   });
 
   it("the helm approach's Orthanc pods run Running and Ready under Pod Security restricted, from the image built here", async () => {
