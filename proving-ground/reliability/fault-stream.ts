@@ -154,6 +154,60 @@ export class FaultStream {
   }
 }
 
+export interface RestAnswer {
+  /** When it came (ms on the probe's clock). */
+  at: number;
+  /** HTTP status; 0 when no answer came (connection refused or reset, timeout). */
+  status: number;
+}
+
+/**
+ * Polls one REST call through the gateway (by default GET /changes?last, which needs the database)
+ * and keeps when each answer came and with what status: what a viewer or a script saw during a fault.
+ */
+export class RestProbe {
+  readonly answers: RestAnswer[] = [];
+  private stopped = false;
+  private readonly loop: Promise<void>;
+
+  constructor(rest: RestClient, clock: () => number, options: { path?: string; intervalMs?: number } = {}) {
+    const path = options.path ?? "/changes?last";
+    this.loop = (async () => {
+      while (!this.stopped) {
+        let status = 0;
+        try {
+          status = (await rest.send({ path, timeoutMs: 20_000 })).status;
+        } catch {
+          status = 0;
+        }
+        this.answers.push({ at: clock(), status });
+        await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+      }
+    })();
+  }
+
+  /** The answers other than 200 since `since`. */
+  failedSince(since: number): RestAnswer[] {
+    return this.answers.filter((answer) => answer.at >= since && answer.status !== 200);
+  }
+
+  /** Waits until the last `count` answers were all 200 (the gateway routes to live pods only again). */
+  async healthy(count: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const last = this.answers.slice(-count);
+      if (last.length === count && last.every((answer) => answer.status === 200)) return;
+      if (performance.now() > deadline) throw new Error(`REST did not answer 200 ${count} times in a row within ${timeoutMs / 1000} s; last: ${JSON.stringify(last)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+}
+
 /** The header of the figures table, for docs. */
 export const figuresTableHeader = [
   "| fault | sent | acknowledged | failures reported | silent | read back byte-identical | failed but stored | longest without an acknowledgement | stores succeed again |",

@@ -16,7 +16,7 @@ import { checkPresence, storedAmong } from "../../smoke/presence.ts";
 import { RestClient } from "../../smoke/rest.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
 import { ScratchStack } from "../../proving-ground/local/scratch-stack.ts";
-import { acknowledged, notAcknowledged, printFigures as figures, seconds } from "../../proving-ground/reliability/fault-stream.ts";
+import { acknowledged, notAcknowledged, printFigures as figures, RestProbe, seconds } from "../../proving-ground/reliability/fault-stream.ts";
 import { useCapturedLog } from "../helpers/log.ts";
 
 const ports = { https: 24443, dicom: 24112, postgresql: 24432, orthancHttp: 24042, orthancDicom: 24242 };
@@ -35,31 +35,6 @@ function smokeCli(stack: ScratchStack, reportFile: string): Promise<{ code: numb
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("close", (code) => resolve({ code: code ?? -1, output, report: JSON.parse(readFileSync(reportFile, "utf8")) as SmokeReport }));
   });
-}
-
-/** Polls a REST call that needs the database (GET /changes?last) and keeps when each answer came and with what status. */
-function databaseProbe(rest: RestClient, clock: () => number) {
-  const answers: { at: number; status: number }[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      let status = 0;
-      try {
-        status = (await rest.send({ path: "/changes?last", timeoutMs: 20_000 })).status;
-      } catch {
-        status = 0;
-      }
-      answers.push({ at: clock(), status });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  return {
-    answers,
-    stop: async () => {
-      stopped = true;
-      await loop;
-    },
-  };
 }
 
 describe("fault tests: nothing acknowledged is lost, every failure is reported", () => {
@@ -154,7 +129,7 @@ describe("fault tests: nothing acknowledged is lost, every failure is reported",
     const ingest = new Ingest(plan(`pg-${Date.now()}`, 3, 4));
     let stop = false;
     const sending = ingest.runUntil(() => stop, 50);
-    const probe = databaseProbe(probeClient, () => ingest.now());
+    const probe = new RestProbe(probeClient, () => ingest.now());
     try {
       await ingest.waitFor((records) => tally(records).acknowledged >= 20, 60_000, "20 instances acknowledged before the restart");
       const stopAt = ingest.now();

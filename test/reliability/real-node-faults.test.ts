@@ -35,7 +35,7 @@ import {
   waitPostgresqlBack,
   writeUpgradeValues,
 } from "../../proving-ground/real-node/kube-faults.ts";
-import { FaultStream, figuresTableHeader, figuresTableRow, notAcknowledged, printFigures, seconds, type FaultFigures } from "../../proving-ground/reliability/fault-stream.ts";
+import { FaultStream, figuresTableHeader, figuresTableRow, notAcknowledged, printFigures, RestProbe, seconds, type FaultFigures } from "../../proving-ground/reliability/fault-stream.ts";
 import { output, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
 const blockers = await realNodeBlockers();
@@ -45,6 +45,8 @@ const acknowledgedBefore = 30;
 const acknowledgedAfter = 30;
 /** After a failed association a sender waits this long before the next one, as a modality retries. */
 const retryPauseMs = 1000;
+/** REST answers 200 this many times in a row (200 ms apart) before the read-back: the gateway routes to live pods only. */
+const restHealthyRun = 20;
 
 describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: nothing acknowledged is lost, every failure is reported", () => {
   const session = new RealNodeSession("korthweb-real-node-faults-");
@@ -83,34 +85,54 @@ describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: no
    * A stream around one fault: `acknowledgedBefore` instances acknowledged, then `fault` (its start is the
    * fault's time), then `settle` (the cluster back at full strength), then `acknowledgedAfter` more after
    * both the settling and the last failure reported; stopped, every acknowledged instance read back.
+   * Beside it a REST probe (GET /changes?last through Traefik, as a viewer's calls) records what HTTP
+   * clients saw; the read-back starts once REST answers 200 again `restHealthyRun` times in a row
+   * (Traefik may still route to a pod that is gone for a moment after Kubernetes says it is).
    */
   async function streamAround(name: string, key: string, fault: () => Promise<void>, settle: () => Promise<void>) {
     const started = performance.now();
     const stream = new FaultStream(plan(`rn-${key}-${Date.now()}`), retryPauseMs);
+    const probeClient = new RestClient(target);
+    const probe = new RestProbe(probeClient, () => stream.now(), { intervalMs: 200 });
     stream.start();
     let settledAt = 0;
+    let restHealthyAt = 0;
     try {
       await stream.acknowledgedFirst(acknowledgedBefore, 120_000);
       await stream.inject(fault);
       await settle();
       settledAt = stream.now();
       await stream.recovered(acknowledgedAfter, 180_000, settledAt);
+      await stream.stop();
+      await probe.healthy(restHealthyRun, 120_000);
+      restHealthyAt = stream.now();
     } finally {
       await stream.stop();
+      await probe.stop();
+      probeClient.close();
     }
     const readBackStarted = performance.now();
     const figures = await stream.account(name, rest);
     results.push(figures);
     timings[key] = seconds(performance.now() - started);
-    const failedAt = notAcknowledged(stream.ingest.records).map((record) => Math.round((record.at - stream.faultAt) / 100) / 10);
+    const sinceFault = (at: number) => Math.round((at - stream.faultAt) / 100) / 10;
+    const failedAt = notAcknowledged(stream.ingest.records).map((record) => sinceFault(record.at));
+    const restFailed = probe.failedSince(stream.faultAt);
     printFigures(`real-node-${key}`, {
       ...figures,
       recovery: figures.recoveryMs === undefined ? undefined : seconds(figures.recoveryMs),
       longestStall: figures.longestStallMs === undefined ? undefined : seconds(figures.longestStallMs),
       failuresAtSecondsAfterFault: [...new Set(failedAt)],
       settledAfter: seconds(settledAt - stream.faultAt),
+      restAnswersAfterFault: probe.answers.filter((answer) => answer.at >= stream.faultAt).length,
+      restFailedAfterFault: restFailed.length,
+      restFailedStatuses: [...new Set(restFailed.map((answer) => answer.status))],
+      restFailedAtSecondsAfterFault: restFailed.length ? `${sinceFault(restFailed[0]!.at)}..${sinceFault(restFailed.at(-1)!.at)}` : undefined,
+      restHealthyAfter: seconds(restHealthyAt - stream.faultAt),
       readBack: seconds(performance.now() - readBackStarted),
     });
+    // Before the fault, REST through Traefik answered every call.
+    expect(probe.answers.filter((answer) => answer.at < stream.faultAt && answer.status !== 200)).toEqual([]);
     // The sender was told about every instance that was not acknowledged, and no acknowledged one is missing or altered.
     expect(figures.silent, JSON.stringify(figures)).toBe(0);
     expect(figures.readBackIdentical).toBe(figures.acknowledged);
