@@ -20,31 +20,18 @@
 // make cluster-down last; the host must be as before. Needs root and
 // overlayfs: in CI (CI=true) a machine without them FAILS this file with the
 // reason; elsewhere it is skipped with the reason printed.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunResult } from "../../tasks/lib/exec.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { fromRoot, repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
 import { podsWithoutSidecar } from "../../tasks/manual/09-verify.ts";
-import { diffHostState, readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
+import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { upstreamOrthancImage } from "../../proving-ground/real-node/images.ts";
 import { committedDashboards, scrape, serviceMonitorTargets, type ScrapeTarget } from "../../proving-ground/real-node/metrics.ts";
 import { deleteInstance, failOneJob, storeOneInstance, systemOf, type OrthancPod } from "../../proving-ground/real-node/orthanc-events.ts";
-import { missingForRealNode, readMachineFacts } from "../../proving-ground/real-node/preflight.ts";
 import { nodeLayout } from "../../proving-ground/real-node/layout.ts";
-import { holdRealNodeLock, type HeldLock } from "../helpers/real-node-lock.ts";
+import { output, printed, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
-const blockers = missingForRealNode(await readMachineFacts());
-const inCi = process.env.CI === "true";
-if (blockers.length && !inCi) console.warn(`real-node tier (manual, gitops) skipped: this machine cannot run a real node: ${blockers.join("; ")}`);
-
-describe.runIf(blockers.length && inCi)("real-node tier (manual, gitops) in CI", () => {
-  it("runs (it cannot on this machine)", () => {
-    throw new Error(`the real-node tier must run in CI, but this machine cannot run a real node: ${blockers.join("; ")}`);
-  });
-});
+const blockers = await realNodeBlockers();
 
 interface Condition {
   type: string;
@@ -75,17 +62,12 @@ const secretsRead = (pod: Pod) =>
   ].filter((name, index, all) => all.indexOf(name) === index).sort();
 
 describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real node", () => {
-  const work = mkdtempSync(join(tmpdir(), "korthweb-real-node-approaches-"));
-  const clusterDir = join(work, "cluster");
-  const kubeconfig = join(clusterDir, "kubeconfig");
-  const env = { KORTHWEB_WORK_DIR: work, KUBECONFIG: kubeconfig, NO_COLOR: "1" };
+  const session = new RealNodeSession("korthweb-real-node-approaches-");
+  const { clusterDir } = session;
   const timings: Record<string, number> = {};
   const readyTimes: Record<string, number[]> = {};
   const orthancSelector = "app.kubernetes.io/name=orthanc,app.kubernetes.io/component=server";
   const gitopsSource = "--url https://example.invalid/you/korthweb.git --branch main";
-  let before: HostState;
-  let lock: HeldLock | undefined;
-  let up = false;
 
   const timed = async (name: string, action: () => Promise<RunResult>): Promise<RunResult> => {
     const started = Date.now();
@@ -93,17 +75,10 @@ describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real
     timings[name] = (Date.now() - started) / 1000;
     return result;
   };
-  const make = (target: string, vars: Record<string, string> = {}) =>
-    run("make", ["-s", "--no-print-directory", target, ...Object.entries(vars).map(([key, value]) => `${key}=${value}`)], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 1_800_000 });
-  const node = (script: string, args: string[] = []) => run(process.execPath, [fromRoot(script), ...args], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 900_000 });
-  const kubectl = (args: readonly string[]) => run(join(toolsBinDir, "kubectl"), args, { env, allowFailure: true, silent: true, timeoutMs: 360_000 });
-  const kubectlJson = async <T>(args: readonly string[]): Promise<T> => {
-    const result = await kubectl([...args, "-o", "json"]);
-    if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  };
-  const printed = (result: RunResult) => `${result.stdout}\n${result.stderr}`;
-  const output = (result: RunResult) => printed(result).trim().split("\n").slice(-40).join("\n");
+  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
+  const node = (script: string, args: string[] = []) => session.node(script, args);
+  const kubectl = session.kubectl;
+  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
   const orthancPods = async (namespace: string) => (await kubectlJson<{ items: Pod[] }>(["-n", namespace, "get", "pods", "-l", orthancSelector])).items;
   const evidence = async (label: string) => console.log(`kubectl get pods -A -o wide (${label}):\n${(await kubectl(["get", "pods", "-A", "-o", "wide"])).stdout}`);
 
@@ -183,7 +158,7 @@ describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real
     const wanted = [...new Set(dashboards.flatMap((d) => d.metrics))].sort();
     expect(wanted.length).toBeGreaterThan(10);
     const monitor = await kubectlJson<KubeObject>(["-n", namespace, "get", "servicemonitor", monitorName]);
-    const targets = await serviceMonitorTargets((args) => kubectlJson(args), monitor);
+    const targets = await serviceMonitorTargets((args) => kubectlJson([...args]), monitor);
     const pods = await orthancPods(namespace);
     expect(targets.map((t) => t.pod).sort()).toEqual(pods.map((pod) => `${namespace}/${pod.metadata.name}`).sort());
     // The dashboards filter on job="…": Prometheus names the job after the Service the monitor selects.
@@ -216,21 +191,19 @@ describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real
   };
 
   beforeAll(async () => {
-    lock = await holdRealNodeLock(3_600_000);
-    timings.waitedForRealNode = lock.waitedSeconds;
-    before = await readHostState();
+    // Another test file may run its real node now: wait for it, then record the host as it is.
+    await session.open();
+    timings.waitedForRealNode = session.waitedSeconds;
   }, 3_700_000);
 
   afterAll(async () => {
-    if (up) await make("cluster-down");
-    lock?.release();
-    rmSync(work, { recursive: true, force: true });
+    await session.close();
     console.log(`real-node tier (manual, gitops) timings (s): ${JSON.stringify(timings)}; pod created → Ready (s): ${JSON.stringify(readyTimes)}`);
   }, 600_000);
 
   it("make cluster-up ARGS=--real-node starts a Ready real node and names the Orthanc image stand-in as the committed YAML pins it", async () => {
     const result = await timed("clusterUp", () => make("cluster-up", { ARGS: "--real-node" }));
-    up = true;
+    session.up = true;
     expect(result.exitCode, output(result)).toBe(0);
     expect(printed(result)).toContain(`Orthanc image stand-in (Debian sid's Orthanc 1.13) also named ${upstreamOrthancImage()}`);
     const nodes = await kubectlJson<{ items: { status: { conditions: Condition[] } }[] }>(["get", "nodes"]);
@@ -332,8 +305,8 @@ describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real
 
   it("make cluster-down stops everything and leaves the host exactly as before", async () => {
     const result = await timed("clusterDown", () => make("cluster-down"));
-    up = false;
+    session.up = false;
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(before, await readHostState())).toEqual([]);
+    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
   }, 600_000);
 });
