@@ -2,21 +2,34 @@
 // cluster for the file (make cluster-up ARGS=--real-node), then as a user runs
 // them, each through its make targets with --skip-upstream (Istio,
 // cert-manager, Flux, kube-prometheus-stack and bitnami's PostgreSQL come from
-// registries on the internet; envoy cannot be built here):
+// registries on the internet):
 //   manual: the PostgreSQL stand-in (the manual step 4 makes the namespace and
-//   Secret, the stand-in replaces its bitnami chart) → make manual-install →
-//   Orthanc pods Running and Ready against that real PostgreSQL, without
-//   sidecars → metrics → make manual-uninstall PURGE=1 leaves nothing;
-//   gitops: a PostgreSQL stand-in per tenant (from the tenant's HelmRelease
-//   values; gitops step 3 makes namespaces and Secrets) → make gitops-install
-//   (the tree applied in Flux's place, as the simulated tier does) → bhc and
+//   Secret, the stand-in replaces its bitnami chart) → make manual-install
+//   (every committed file, manual/05-orthanc/orthanc.yaml unchanged) → Orthanc
+//   pods Running and Ready against that real PostgreSQL → metrics → make
+//   manual-uninstall PURGE=1 leaves nothing;
+//   gitops: a PostgreSQL stand-in per tenant (from the tenant's PostgreSQL
+//   HelmRelease values; gitops step 3 makes namespaces and Secrets) → make
+//   gitops-install. Flux's controllers cannot run here (their images come from
+//   a registry), so tasks/gitops/without-flux.ts does their work from this
+//   checkout: each Flux Kustomization's kustomize output, postBuild variables
+//   filled in, applied in dependency order, and each tenant's HelmRelease of
+//   ./helm/orthanc installed with `helm upgrade --install` under its
+//   releaseName with its spec.values (what helm-controller does) → bhc and
 //   mhr Orthanc Running and Ready → metrics → make gitops-uninstall PURGE=1.
+// No Istio data plane: envoy cannot be built here (and istiod's injector is
+// not installed), so the pods run without their istio-proxy sidecar. That
+// leaves unproven here: sidecar injection, STRICT mutual TLS between pods,
+// the AuthorizationPolicies in effect, the Istio gateways (443 and 11112)
+// and Prometheus scraping over the mesh's https. `make smoke` is not run for
+// these two approaches: its traffic enters through an Istio gateway.
 // The Orthanc image is the Debian-built STAND-IN for orthancteam/orthanc,
-// named in containerd as the committed YAML pins it. Metrics: every orthanc_*
-// name the committed Grafana dashboards query must be served on the path,
-// port and basic auth the approach's ServiceMonitor (read back from the API
-// server) resolves to, on every Orthanc pod, after that pod's first C-STORE
-// and first failed job (the two events two of those metrics wait for).
+// also named in containerd as the committed YAML pins it (nothing in manual/,
+// helm/ or gitops/ changes for the tier). Metrics: every orthanc_* name the
+// committed Grafana dashboards query (parsed from their JSON) must be served on
+// the path, port and basic auth the approach's ServiceMonitor (read back from
+// the API server) resolves to, on every Orthanc pod, after that pod's first
+// C-STORE and first failed job (the two events two of those metrics wait for).
 // make cluster-down last; the host must be as before. Needs root and
 // overlayfs: in CI (CI=true) a machine without them FAILS this file with the
 // reason; elsewhere it is skipped with the reason printed.
