@@ -157,22 +157,32 @@ export async function serviceMonitorTargets(get: GetJson, monitor: KubeObject): 
   return targets;
 }
 
+const sampleLines = (exposition: string) =>
+  exposition
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+
 /** Metric names of the sample lines of a Prometheus text exposition (comments and HELP/TYPE lines skipped). */
 export function exposedNames(exposition: string): string[] {
-  return unique(
-    exposition
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line !== "" && !line.startsWith("#"))
-      .map((line) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0] ?? "")
-      .filter(Boolean),
-  );
+  return unique(sampleLines(exposition).map((line) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0] ?? "").filter(Boolean));
+}
+
+/** The value of each unlabelled sample (Orthanc's are all unlabelled): name → value; the timestamp is ignored. */
+export function exposedValues(exposition: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const line of sampleLines(exposition)) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\S+)/.exec(line);
+    if (match) values[match[1]!] = Number(match[2]);
+  }
+  return values;
 }
 
 export interface Scrape {
   status: number;
   contentType: string;
   names: string[];
+  values: Record<string, number>;
 }
 
 /**
@@ -184,5 +194,5 @@ export async function scrape(target: ScrapeTarget, withAuth = true): Promise<Scr
   if (withAuth && target.auth) headers.authorization = `Basic ${Buffer.from(`${target.auth.username}:${target.auth.password}`).toString("base64")}`;
   const response = await fetch(`http://${target.address}:${target.port}${target.path}`, { headers, signal: AbortSignal.timeout(10_000) });
   const body = await response.text();
-  return { status: response.status, contentType: response.headers.get("content-type") ?? "", names: response.ok ? exposedNames(body) : [] };
+  return { status: response.status, contentType: response.headers.get("content-type") ?? "", names: response.ok ? exposedNames(body) : [], values: response.ok ? exposedValues(body) : {} };
 }

@@ -1,5 +1,5 @@
 // The two events after which Orthanc first publishes a metric: a C-STORE
-// (orthanc_store_dicom_duration_ms) and a failed job (orthanc_jobs_failed).
+// (orthanc_store_dicom_duration_ms) and a failed job (orthanc_jobs_total_failed).
 // Made against one Orthanc pod directly (its pod IP: plain DICOM and HTTP
 // inside the cluster, as the gateway or sidecar would forward them), as a
 // registered modality: the calling AE title, the called one and the modality

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
-import { committedDashboards, dashboardsIn, exposedNames, serviceMonitorTargets, type GetJson } from "../../proving-ground/real-node/metrics.ts";
+import { committedDashboards, dashboardsIn, exposedNames, exposedValues, serviceMonitorTargets, type GetJson } from "../../proving-ground/real-node/metrics.ts";
 
 const committedMonitor = parseManifests(readFileSync(fromRoot("manual", "08-observability", "orthanc-servicemonitor.yaml"), "utf8"), "servicemonitor").map((item) => item.object)[0]!;
 
@@ -82,5 +82,10 @@ describe("names from the text exposition", () => {
   it("takes each sample line's metric name, skipping HELP, TYPE and blank lines", () => {
     const text = "# HELP orthanc_up_time_s up\n# TYPE orthanc_up_time_s gauge\northanc_up_time_s 12 1700000000000\n\northanc_jobs_failed{x=\"1\"} 0\northanc_up_time_s 13\n";
     expect(exposedNames(text)).toEqual(["orthanc_jobs_failed", "orthanc_up_time_s"]);
+  });
+
+  it("reads each unlabelled sample's value, without its timestamp", () => {
+    const text = "# TYPE orthanc_up_time_s gauge\northanc_up_time_s 12 1700000000000\northanc_disk_size_mb 0.0135\n\northanc_jobs_total_failed 2\n";
+    expect(exposedValues(text)).toEqual({ orthanc_up_time_s: 12, orthanc_disk_size_mb: 0.0135, orthanc_jobs_total_failed: 2 });
   });
 });
