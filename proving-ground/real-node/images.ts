@@ -7,8 +7,10 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { run } from "../../tasks/lib/exec.ts";
 import { log, progress } from "../../tasks/lib/log.ts";
+import { fromRoot } from "../../tasks/lib/paths.ts";
 import { pins } from "../../tasks/lib/settings.ts";
 import type { NodeBinaries } from "./builds.ts";
 import { nodeCache } from "./layout.ts";
@@ -204,3 +206,26 @@ export const imageByName = (images: readonly BuiltImage[], name: string): string
   if (!found) throw new Error(`no image ${name} in the real node's image set`);
   return found.name;
 };
+
+/**
+ * The name the committed manual YAML and the gitops HelmReleases give the Orthanc image: the chart's
+ * default image (helm/orthanc/values.yaml), as containerd's CRI normalises it (docker.io/…). A digest
+ * cannot be given to a local image, so a pinned digest stops here with what to do.
+ */
+export function upstreamOrthancImage(chartValuesFile = fromRoot("helm", "orthanc", "values.yaml")): string {
+  const { image } = parse(readFileSync(chartValuesFile, "utf8")) as { image?: { repository?: string; tag?: string; digest?: string } };
+  if (!image?.repository || !image.tag) throw new Error(`${chartValuesFile}: image.repository and image.tag are needed to name the Orthanc image stand-in`);
+  if (image.digest) throw new Error(`${chartValuesFile}: image.digest is set; the real node's Orthanc image stand-in can only take a tag (set image.digest: "" for the tier)`);
+  const repository = image.repository.split("/")[0]!.includes(".") ? image.repository : `docker.io/${image.repository.includes("/") ? image.repository : `library/${image.repository}`}`;
+  return `${repository}:${image.tag}`;
+}
+
+/**
+ * Gives an imported image a second name in the node's containerd (ctr images tag --force: re-running is
+ * fine). The manual and gitops approaches pin orthancteam/orthanc and cannot be pointed at a values file
+ * without changing manual/ or gitops/: under that name the kubelet (imagePullPolicy IfNotPresent) finds the
+ * Orthanc image STAND-IN built here, and the pod's imageID still says which image it really is.
+ */
+export async function tagImage(ctrAddress: string, source: string, target: string): Promise<void> {
+  await run("ctr", ["--address", ctrAddress, "-n", "k8s.io", "images", "tag", "--force", source, target], { silent: true });
+}

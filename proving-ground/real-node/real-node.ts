@@ -34,7 +34,7 @@ import {
   setSysctl,
   unmountNew,
 } from "./host-changes.ts";
-import { buildImages, imageByName, importImages, type BuiltImage } from "./images.ts";
+import { buildImages, imageByName, importImages, tagImage, upstreamOrthancImage, type BuiltImage } from "./images.ts";
 import { addresses, nodeLayout, nodeName } from "./layout.ts";
 import { runningNodeProcesses, startApiForwarder, startContainerd, startKubelet, startKubeProxy, stopNode } from "./node.ts";
 import { nodePackages, readMachineFacts, requireRealNodeMachine } from "./preflight.ts";
@@ -160,7 +160,9 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
   seconds.containerd = (await timed("starting containerd and importing the images", async () => {
     await startContainerd(layout, image("pause"));
     await importImages(layout.containerdSocket, images);
+    await tagImage(layout.containerdSocket, image("orthanc"), upstreamOrthancImage());
   })).seconds;
+  log.info(`Orthanc image stand-in (Debian sid's Orthanc 1.13) also named ${upstreamOrthancImage()} in the node's containerd: the name manual/ and the gitops HelmReleases pin`);
   seconds.node = (await timed(`starting kubelet and kube-proxy; node ${nodeName} Ready`, async () => {
     startKubelet(layout, nodeBuild.value.binaries, cluster.kubeconfig);
     startKubeProxy(layout, nodeBuild.value.binaries, cluster.kubeconfig);
@@ -231,6 +233,8 @@ export function realNodeUsage(cluster: ClusterLayout): string[] {
     `  use it       export KUBECONFIG=$PWD/${kubeconfig}`,
     `  stand-ins    Traefik runs as a stand-in for its chart; PostgreSQL's stand-in: node proving-ground/real-node/postgresql.ts`,
     `  then         make helm-install ARGS=--skip-upstream VALUES=${relative(repoRoot, layout.valuesFile)} && make smoke`,
+    `  or           node proving-ground/real-node/postgresql.ts --approach manual && make manual-install ARGS=--skip-upstream`,
+    `  or           node proving-ground/real-node/postgresql.ts --approach gitops && make gitops-install ARGS="--skip-upstream --url <your fork> --branch main"`,
     `  stop         make cluster-down   (stops everything and restores the host)`,
   ];
 }

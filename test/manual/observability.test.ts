@@ -14,11 +14,15 @@ const objects = allObjects();
 const kps = values(files.kubePrometheusStackValues);
 const spec = kps.prometheus.prometheusSpec;
 
-/** Metrics Orthanc publishes on /tools/metrics-prometheus (Orthanc Book, "Monitoring Orthanc with Prometheus"; OrthancServer sources). */
+/**
+ * Metrics Orthanc 1.13 publishes on /tools/metrics-prometheus (Orthanc Book, "Monitoring Orthanc with Prometheus"; OrthancServer
+ * sources; scraped from the real node's Orthanc 1.13.0). 1.13 removed orthanc_jobs_completed, _success and _failed (jobs still in
+ * the history) for orthanc_jobs_total_completed, _success and _failed (every job since Orthanc started).
+ */
 const orthancMetrics = new Set([
   "orthanc_count_patients", "orthanc_count_studies", "orthanc_count_series", "orthanc_count_instances",
   "orthanc_disk_size_mb", "orthanc_uncompressed_size_mb", "orthanc_up_time_s", "orthanc_last_change",
-  "orthanc_jobs_running", "orthanc_jobs_pending", "orthanc_jobs_completed", "orthanc_jobs_success", "orthanc_jobs_failed",
+  "orthanc_jobs_running", "orthanc_jobs_pending", "orthanc_jobs_total_completed", "orthanc_jobs_total_success", "orthanc_jobs_total_failed",
   "orthanc_rest_api_active_requests", "orthanc_rest_api_duration_ms", "orthanc_store_dicom_duration_ms",
   "orthanc_storage_create_duration_ms", "orthanc_storage_read_duration_ms",
   "orthanc_available_http_threads_count", "orthanc_available_dicom_threads",

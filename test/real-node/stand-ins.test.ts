@@ -5,9 +5,11 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readFileSync } from "node:fs";
-import { fromRoot } from "../../tasks/lib/paths.ts";
+import { fromRoot, repoRoot } from "../../tasks/lib/paths.ts";
+import { loadFluxTree } from "../../tasks/gitops/tree.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
-import { postgresqlStandIn, standInLabel, traefikChartDefaults, traefikStandIn } from "../../proving-ground/real-node/stand-ins.ts";
+import { mergeValues, postgresqlStandIn, standInLabel, traefikChartDefaults, traefikStandIn } from "../../proving-ground/real-node/stand-ins.ts";
+import { placementSettings, tenantDatabase } from "../../proving-ground/real-node/postgresql.ts";
 
 const traefikValues = parse(readFileSync(fromRoot("helm", "traefik.values.yaml"), "utf8"));
 const postgresqlValues = parse(readFileSync(fromRoot("helm", "postgresql.values.yaml"), "utf8"));
@@ -105,5 +107,49 @@ describe("PostgreSQL stand-in (for bitnami's chart)", () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     for (const object of objects) expect(object.metadata?.labels, `${object.kind} ${object.metadata?.name}`).toMatchObject(standInLabel);
+  });
+});
+
+describe("PostgreSQL stand-in for the manual and gitops approaches", () => {
+  const manualValues = parse(readFileSync(fromRoot("manual", "04-postgresql", "postgresql.values.yaml"), "utf8"));
+
+  it("manual: the helm values with the manual values on top (Helm's layering), in namespace orthanc, under the manual values' service account", () => {
+    const merged = mergeValues([postgresqlValues, manualValues]) as any;
+    expect(merged.auth).toEqual(postgresqlValues.auth);
+    expect(merged.serviceAccount).toEqual(manualValues.serviceAccount);
+    const objects = postgresqlStandIn("korthweb.local/postgresql:test", merged, placementSettings({ what: "manual", namespace: "orthanc", release: "orthanc-db", values: merged }));
+    const account = find(objects, "ServiceAccount", manualValues.serviceAccount.name);
+    expect(account.metadata?.namespace).toBe("orthanc");
+    expect(find(objects, "StatefulSet").spec.template.spec.serviceAccountName).toBe(manualValues.serviceAccount.name);
+    // The helm approach's values create no account: the stand-in uses the namespace's default one there.
+    expect(postgresqlStandIn("x").some((object) => object.kind === "ServiceAccount")).toBe(false);
+  });
+
+  it("Helm's layering: maps merge key by key, lists and scalars from the later file replace", () => {
+    expect(mergeValues([{ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: { e: 2 } }])).toEqual({ a: { b: 1, c: [3] }, d: { e: 2 } });
+  });
+
+  it("gitops: one per tenant, from the tenant's PostgreSQL HelmRelease, in the tenant's namespace, where its Orthanc release connects", async () => {
+    const tree = await loadFluxTree(repoRoot);
+    expect(tree.tenants.map((tenant) => tenant.name).sort()).toEqual(["bhc", "mhr"]);
+    for (const tenant of tree.tenants) {
+      const placement = tenantDatabase(tenant);
+      const helmRelease = tenant.releases.find((release) => release.ref.name === "postgresql")!;
+      expect(placement).toMatchObject({ namespace: tenant.name, release: helmRelease.releaseName, values: helmRelease.values });
+      const objects = postgresqlStandIn("korthweb.local/postgresql:test", placement.values, placementSettings(placement));
+      for (const object of objects) expect(object.metadata?.namespace, `${object.kind} ${object.metadata?.name}`).toBe(tenant.name);
+      const service = find(objects, "Service", orthancValues.database.host);
+      expect(service.spec.ports[0].port).toBe(orthancValues.database.port);
+      const env = new Map<string, any>(find(objects, "StatefulSet").spec.template.spec.containers[0].env.map((item: any) => [item.name, item.value ?? item.valueFrom]));
+      expect(env.get("POSTGRESQL_PASSWORD")).toEqual({ secretKeyRef: { name: (helmRelease.values as any).auth.existingSecret, key: (helmRelease.values as any).auth.secretKeys.userPasswordKey } });
+    }
+  });
+
+  it("gitops: a tenant whose Orthanc release connects elsewhere than its PostgreSQL release serves is refused, naming both", async () => {
+    const tree = await loadFluxTree(repoRoot);
+    const tenant = structuredClone(tree.tenants[0]!);
+    const orthanc = tenant.releases.find((release) => release.chart.chart === "./helm/orthanc")!;
+    orthanc.values = { ...orthanc.values, database: { host: "elsewhere" } };
+    expect(() => tenantDatabase(tenant)).toThrow(/Orthanc connects to elsewhere, but its PostgreSQL release orthanc-db serves orthanc-db-postgresql/);
   });
 });
