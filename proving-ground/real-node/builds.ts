@@ -56,24 +56,32 @@ export const traefikExtModule = {
 
 const stampOf = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
-function componentStamp(name: ComponentName): string {
-  const pin = pins.realNode[name];
-  return stampOf(pin.module, pin.version, pin.package, JSON.stringify("replace" in pin ? pin.replace : {}), name === "traefik" ? traefikExtModule.source : "");
+/** A Go module built into one binary: its path, pinned version, main package and served replacements for what the proxy lacks. */
+export interface ModulePin {
+  module: string;
+  version: string;
+  package: string;
+  replace?: Readonly<Record<string, string>>;
+}
+
+const pinOf = (name: ComponentName): ModulePin => pins.realNode[name];
+
+function componentStamp(name: string, pin: ModulePin): string {
+  return stampOf(pin.module, pin.version, pin.package, JSON.stringify(pin.replace ?? {}), name === "traefik" ? traefikExtModule.source : "");
 }
 
 /** Is this component built at its pin (binary present, stamp current)? */
-export function isComponentBuilt(name: ComponentName, output: string): boolean {
+export function isComponentBuilt(name: string, output: string, pin: ModulePin = pinOf(name as ComponentName)): boolean {
   const stampFile = join(output, "..", ".stamp");
-  return existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === componentStamp(name);
+  return existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === componentStamp(name, pin);
 }
 
 /** Builds one pinned component inside a writable copy of its module; returns seconds spent (0: cached). */
-export async function buildComponent({ go, env }: GoToolchain, name: ComponentName, output: string): Promise<number> {
-  const pin = pins.realNode[name];
+export async function buildComponent({ go, env }: GoToolchain, name: string, output: string, pin: ModulePin = pinOf(name as ComponentName)): Promise<number> {
   const dir = join(output, "..", "..");
   const stampFile = join(dir, "bin", ".stamp");
-  const stamp = componentStamp(name);
-  if (isComponentBuilt(name, output)) {
+  const stamp = componentStamp(name, pin);
+  if (isComponentBuilt(name, output, pin)) {
     log.ok(`${name} ${pin.version}: cached in ${join(dir, "bin")}`);
     return 0;
   }
@@ -94,7 +102,7 @@ export async function buildComponent({ go, env }: GoToolchain, name: ComponentNa
       writeFileSync(join(ext, "ext.go"), traefikExtModule.source);
     }
     // Dependencies the proxy does not serve at the version the module pins, replaced by a served one (pins.realNode).
-    const replace: Record<string, string> = "replace" in pin ? pin.replace : {};
+    const replace = pin.replace ?? {};
     for (const [module, version] of Object.entries(replace)) await run(go, ["mod", "edit", `-replace=${module}=${module}@${version}`], { cwd: source, env, silent: true });
     mkdirSync(join(dir, "bin"), { recursive: true });
     await run(go, ["build", "-trimpath", "-ldflags=-s -w", "-o", output, pin.package], { cwd: source, env, silent: true, timeoutMs: 3_600_000 });

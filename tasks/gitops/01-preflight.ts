@@ -8,7 +8,7 @@ import { repoRoot } from "../lib/paths.ts";
 import { preflight } from "../lib/preflight.ts";
 import { pins } from "../lib/settings.ts";
 import { main, type Task } from "../lib/task.ts";
-import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem } from "../../proving-ground/checks/gitops/checks.ts";
+import { checkGraph, checkIsolation, checkLockdown, checkPins, checkRenders, formatProblem, replacesUpstream } from "../../proving-ground/checks/gitops/checks.ts";
 import { selectedTenants } from "./context.ts";
 import { checkFluxLockdown } from "../../proving-ground/checks/gitops/flux-lockdown-check.ts";
 import { resolveSourceOptions, sourceFlags, unpublishedChanges } from "./options.ts";
@@ -31,6 +31,7 @@ export const task: Task = {
     const source = await resolveSourceOptions(ctx.flags, repoRoot);
     log.ok(`Flux will follow ${source.url} branch ${source.branch}, folder ${source.path}`);
     const tree = await loadFluxTree(repoRoot, source.path);
+    if (replacesUpstream(tree)) log.warn(`${source.path} is a proving-ground cluster whose upstream charts are replaced by stand-ins (docs/cluster.md): the own-gateway and chart-pin checks do not apply to it`);
     const problems = [...checkRenders(tree), ...checkGraph(tree), ...checkLockdown(tree), ...checkFluxLockdown(tree), ...checkIsolation(tree), ...checkPins(tree)];
     if (problems.length > 0) {
       throw new TaskError(`the Flux tree at ${source.path} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n    ${problems.map(formatProblem).join("\n    ")}`, {

@@ -36,12 +36,15 @@ export const task: Task = {
       return skipUpstream(ctx, `Flux ${pins.flux.version} controllers (${pins.flux.installManifest})`, fluxCrds);
     }
     const file = typeof ctx.flags["flux-manifest"] === "string" ? ctx.flags["flux-manifest"] : undefined;
+    let installed: readonly string[] = fluxControllers;
     const folder = fluxSystemPath(clusterPathFrom(ctx.flags, repoRoot));
     if (ctx.dryRun && !file) {
       log.info(`${style.yellow("[dry-run]")} would download ${pins.flux.installManifest}, build ${folder} over it and apply the result (server-side), refused unless locked down: ${Object.entries(lockdownFlags).map(([controller, flags]) => `${controller} ${flags.join(" ")}`).join("; ")}`);
     } else {
       const manifest = await loadFluxManifest(file);
       const objects = await lockedDownFlux(repoRoot, clusterPathFrom(ctx.flags, repoRoot), manifest);
+      installed = fluxControllers.filter((controller) => objects.some((o) => o.kind === "Deployment" && o.metadata?.name === controller));
+      for (const left of fluxControllers.filter((controller) => !installed.includes(controller))) log.info(`${manifest.origin} has no ${left}: not installed`);
       for (const [controller, flags] of Object.entries(lockdownFlags)) log.info(`lockdown (${folder}): ${controller} ${flags.join(" ")}`);
       const running = await ctx.kube.get<{ metadata?: { labels?: Record<string, string> } }>("deployment", "source-controller", bootstrap.namespace);
       const runningVersion = running?.metadata?.labels?.["app.kubernetes.io/version"];
@@ -50,7 +53,7 @@ export const task: Task = {
       else await ctx.kube.apply(objects, `Flux ${pins.flux.version} (locked down)`);
     }
     await waitForCrds(ctx.kube, fluxCrds, ctx.settings.timeoutSeconds);
-    for (const controller of fluxControllers) await waitForRollout(ctx.kube, "Deployment", controller, bootstrap.namespace, ctx.settings.timeoutSeconds);
+    for (const controller of installed) await waitForRollout(ctx.kube, "Deployment", controller, bootstrap.namespace, ctx.settings.timeoutSeconds);
   },
 };
 

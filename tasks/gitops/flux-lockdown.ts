@@ -28,6 +28,13 @@ export const lockdownFlags: Readonly<Record<string, readonly string[]>> = {
   "notification-controller": ["--no-cross-namespace-refs=true"],
 };
 
+/**
+ * Controllers a Flux install may leave out (`flux install --components` does; the real-node tier's stand-in,
+ * proving-ground/real-node/flux.ts, has no notification-controller): absent, they have nothing to lock down.
+ * kustomize-controller and helm-controller, which apply the tree, are always required.
+ */
+export const optionalControllers: readonly string[] = ["notification-controller"];
+
 /** The service account each controller keeps its own (cluster-admin) rights through: what our platform objects name. */
 export const controllerAccounts = { kustomization: "kustomize-controller", helmRelease: "helm-controller" } as const;
 
@@ -83,6 +90,7 @@ function managerArgs(objects: readonly KubeObject[], controller: string): string
 export function lockdownGaps(objects: readonly KubeObject[]): string[] {
   return Object.entries(lockdownFlags).flatMap(([controller, flags]) => {
     const args = managerArgs(objects, controller);
+    if (!args && optionalControllers.includes(controller) && !objects.some((o) => o.kind === "Deployment" && o.metadata?.name === controller)) return [];
     if (!args) return [`no Deployment ${bootstrap.namespace}/${controller} with a "manager" container`];
     return flags.flatMap((flag) => {
       const name = flag.split("=")[0]!;

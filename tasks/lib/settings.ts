@@ -86,6 +86,26 @@ export const pins = {
     suites: { orthanc: "sid", postgresql: "bookworm" },
   },
   /**
+   * Flux's controllers for the real-node tier's gitops run (proving-ground/real-node/flux.ts), built from the Go
+   * module proxy as one stand-in image. The Flux 2.9 line of pins.flux: the proxy does not serve flux2 v2.9.6's go.mod
+   * (v2.9.5's requires the source and kustomize APIs v1.9.5 and the helm API v1.6.4), so the newest 2.9 patches it
+   * serves: source- and kustomize-controller v1.9.6 (2026-10-01), helm-controller v1.6.4 (2026-08-31). v1.10.x
+   * (source, kustomize) belong to Flux 2.10 and need Go 1.27. notification-controller is served at no version: the
+   * tier runs without it (the tree uses none of its APIs). Each module's ./api folder is a module of its own, absent
+   * from the module's zip: replaced by the served one at the same version; source-controller's
+   * github.com/fluxcd/pkg/artifact v0.18.3 is not served: v0.18.0, the nearest served.
+   */
+  realNodeFlux: {
+    sourceController: {
+      module: "github.com/fluxcd/source-controller",
+      version: "v1.9.6",
+      package: ".",
+      replace: { "github.com/fluxcd/source-controller/api": "v1.9.6", "github.com/fluxcd/pkg/artifact": "v0.18.0" },
+    },
+    kustomizeController: { module: "github.com/fluxcd/kustomize-controller", version: "v1.9.6", package: ".", replace: { "github.com/fluxcd/kustomize-controller/api": "v1.9.6" } },
+    helmController: { module: "github.com/fluxcd/helm-controller", version: "v1.6.4", package: ".", replace: { "github.com/fluxcd/helm-controller/api": "v1.6.4" } },
+  },
+  /**
    * Traefik's chart for the helm approach: 41.7.1 (2026-10-09, Traefik v3.7.14), the newest 41.x in the
    * traefik-helm-chart release notes as read in 2026-10; the 42.x release pages could not be read offline, so
    * which Traefik they ship is unverified.

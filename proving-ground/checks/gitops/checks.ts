@@ -197,6 +197,15 @@ const gatewayRelease = (tenant: Tenant) => releasesOfChart(tenant.releases, "gat
 /** The label the gateway chart puts on its pods (istio=<release name without "istio-">) unless overridden. */
 const gatewayLabel = (release: HelmReleaseInfo) => istioGatewayIdentity(release.releaseName, release.values).labels.istio;
 
+/**
+ * Cluster folders of the proving ground's tiers in which the upstream charts are replaced by stand-ins
+ * (gitops/clusters/real-node: docs/cluster.md). Their tenants have no Istio gateway and the tree holds
+ * no upstream chart sources, so the checks of those parts (own gateway, every pinned chart source
+ * present) do not apply there; every other check does, and a tenant there must have no ingress at all.
+ */
+export const standInClusterPaths: readonly string[] = ["./gitops/clusters/real-node"];
+export const replacesUpstream = (tree: Pick<FluxTree, "clusterPath">) => standInClusterPaths.includes(tree.clusterPath.replace(/\/$/, ""));
+
 export function checkIsolation(tree: FluxTree, renders: ReadonlyMap<string, TenantRender> = new Map()): Problem[] {
   const problems: Problem[] = [];
   for (const tenant of tree.tenants) {
@@ -219,7 +228,14 @@ export function checkIsolation(tree: FluxTree, renders: ReadonlyMap<string, Tena
         if (host) add(`${describe(object)} ${path} names tenant ${host.owner}'s hostname ${host.host}`);
       }
     }
-    problems.push(...checkOwnIngress(tenant, renders.get(tenant.name)));
+    if (!replacesUpstream(tree)) problems.push(...checkOwnIngress(tenant, renders.get(tenant.name)));
+    else {
+      const orthanc = orthancRelease(tenant);
+      const provider = text(record(record(orthanc?.values).ingress).provider);
+      if (!orthanc) add("has no Orthanc release (chart ./helm/orthanc)");
+      else if (provider !== "none") add(`Orthanc ${refId(orthanc.ref)} ingress.provider is ${provider ?? "the chart's default"}: with the upstream gateway replaced (${tree.clusterPath}), it must be none`);
+      if (gatewayRelease(tenant).length > 0) add(`has a gateway release in ${tree.clusterPath}, where Istio cannot run`);
+    }
   }
   problems.push(...checkDistinct(tree));
   return problems;
@@ -373,7 +389,7 @@ export function checkPins(tree: FluxTree, postgresqlValuesFile?: string): Proble
       if (ref.tag !== pinned.tag || Object.keys(ref).length !== 1) add(describe(source), `ref ${JSON.stringify(ref)} must be exactly {tag: ${pinned.tag}} (${pinned.pin})`);
     }
   }
-  for (const pinned of pinnedSources) {
+  for (const pinned of replacesUpstream(tree) ? [] : pinnedSources) {
     if (![...sourceUrl.values()].includes(pinned.url)) add(pinned.pin, `no ${pinned.kind} for ${pinned.url} in the tree`);
   }
   for (const release of tree.releases) {
