@@ -62,7 +62,12 @@ interface Check {
   /** Checks whose success this one needs (it is skipped otherwise). */
   needs?: readonly string[];
   run: (state: SuiteState) => Promise<string>;
+  /** Whether the check belongs to the suite for this target (default: always). */
+  applies?: (target: SmokeTarget) => boolean;
 }
+
+/** Why the TLS checks cannot run on a target reached without its TLS ingress. */
+const noTls = (target: SmokeTarget) => `no TLS to check: ${target.plain!.why}`;
 
 const untrusted = /UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|SELF_SIGNED|CERT_SIGNATURE_FAILURE|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/;
 
@@ -93,6 +98,7 @@ function tlsCheck(kind: "https" | "dicom"): Check {
     id: `tls-${kind}`,
     title: (t) => `${kind === "https" ? "HTTPS" : "DICOM"} :${kind === "https" ? t.httpsPort : t.dicomPort} TLS: chain, SAN ${kind === "https" ? t.webName : t.dicomName}, TLS 1.2+`,
     run: async ({ target }) => {
+      if (target.plain) throw new Skip(noTls(target));
       const endpoint = tlsEndpoint(target, kind);
       const common = { host: target.host, ...endpoint, ca: target.ca };
       const best = await handshake({ ...common, minVersion: "TLSv1.2", maxVersion: "TLSv1.3" });
@@ -112,6 +118,7 @@ function legacyCheck(kind: "https" | "dicom"): Check {
     id: `tls-${kind}-legacy`,
     title: (t) => `${kind === "https" ? "HTTPS" : "DICOM"} :${kind === "https" ? t.httpsPort : t.dicomPort} refuses TLS 1.0 and 1.1`,
     run: async ({ target }) => {
+      if (target.plain) throw new Skip(noTls(target));
       const endpoint = tlsEndpoint(target, kind);
       const refusals: string[] = [];
       for (const [version, label] of [["TLSv1", "TLS 1.0"], ["TLSv1.1", "TLS 1.1"]] as const) {
@@ -139,6 +146,7 @@ async function rest<T>(state: SuiteState, client: RestClient, options: Parameter
 
 /** DICOM over TLS to the target, as a modality connects: by address, no SNI, the certificate checked against the DICOM name, ours presented. */
 export function dicomEndpoint(target: SmokeTarget, callingAet = target.callingAet): DicomEndpoint {
+  if (target.plain) return { host: target.host, port: target.dicomPort, callingAet };
   return { host: target.host, port: target.dicomPort, callingAet, tls: { ca: target.ca, expectName: target.dicomName, ...(target.client ? { clientCert: target.client } : {}) } };
 }
 
@@ -149,6 +157,7 @@ function refusedClientCheck(id: string, what: string, client: (target: SmokeTarg
     title: (t) => `DICOM :${t.dicomPort} refuses ${what}`,
     needs: ["tls-dicom"],
     run: async ({ target }) => {
+      if (target.plain) throw new Skip(noTls(target));
       if (target.clientAuth === undefined) throw new Skip("unknown whether the target requires client certificates (--client-auth required|optional|none)");
       if (target.clientAuth !== "required") throw new Skip(`the target does not require client certificates (client auth ${target.clientAuth})`);
       const material = await client(target);
@@ -220,8 +229,24 @@ export const checks: readonly Check[] = [
     },
   },
   {
+    id: "rest-foreign-credentials",
+    title: () => "REST with another deployment's credentials: GET /system → 401",
+    applies: (target) => target.foreignCredentials !== undefined,
+    run: async (state) => {
+      const foreign = state.target.foreignCredentials!;
+      const client = new RestClient(state.target, foreign);
+      try {
+        const { status } = await rest(state, client, { path: "/system" });
+        if (status !== 401) throw new Failure(`answered ${status}: ${foreign.source}'s login works here too (shared credentials between deployments?)`);
+        return `401 (${foreign.source})`;
+      } finally {
+        client.close();
+      }
+    },
+  },
+  {
     id: "dicom-echo",
-    title: (t) => `C-ECHO over TLS to ${t.calledAet}`,
+    title: (t) => `C-ECHO over ${t.plain ? "plain TCP" : "TLS"} to ${t.calledAet}`,
     run: async ({ target }) => {
       const outcome = await associate(dicomEndpoint(target), target.calledAet, [new requests.CEchoRequest()]);
       assertAccepted(outcome, target, target.calledAet, 1);
@@ -246,7 +271,7 @@ export const checks: readonly Check[] = [
   },
   {
     id: "dicom-unregistered-aet",
-    title: () => "unregistered calling AE title is rejected (valid certificate)",
+    title: (t) => `unregistered calling AE title is rejected${t.plain ? "" : " (valid certificate)"}`,
     needs: ["dicom-echo"],
     run: async ({ target }) => {
       if (target.checksCallingAet === undefined) throw new Skip("unknown whether the target registers modalities (DicomAlwaysAllowEcho/Store)");
@@ -261,7 +286,7 @@ export const checks: readonly Check[] = [
   },
   {
     id: "dicom-store",
-    title: () => "C-STORE of a new instance over TLS",
+    title: (t) => `C-STORE of a new instance over ${t.plain ? "plain TCP" : "TLS"}`,
     run: async (state) => {
       const { target } = state;
       state.instance = generateInstance({ pixelBytes: 32 * 1024, patientId: "KORTHWEB-SMOKE", studyDescription: `korthweb smoke ${new Date().toISOString()}` });
@@ -359,7 +384,7 @@ export async function runSmoke(target: SmokeTarget, options: RunOptions = {}): P
   const results: CheckResult[] = [];
   const leftovers: string[] = [];
   try {
-    for (const check of checks.filter((c) => !options.only || options.only.includes(c.id))) {
+    for (const check of checks.filter((c) => (!options.only || options.only.includes(c.id)) && (c.applies?.(target) ?? true))) {
       const title = check.title(target);
       const checkStarted = performance.now();
       const unmet = (check.needs ?? []).filter((id) => results.find((r) => r.id === id)?.status !== "pass");

@@ -15,7 +15,8 @@ export const defaultReportFile = join(workDir, "smoke", "report.json");
 /** Runs the suite with live table rows; returns the report (does not throw on failed checks). */
 export async function smokeWithTable(target: SmokeTarget, reportFile = defaultReportFile): Promise<SmokeReport> {
   log.info(`target: ${target.label}`);
-  log.info(`  https://${target.webName}:${target.httpsPort} and DICOM ${target.dicomName}:${target.dicomPort} at ${target.host}; CA: ${target.caSource}; login: ${target.credentialsSource}`);
+  if (target.plain) log.info(`  REACHED WITHOUT TLS: ${target.plain.why}; HTTP :${target.httpsPort} and DICOM :${target.dicomPort} at ${target.host}; login: ${target.credentialsSource}`);
+  else log.info(`  https://${target.webName}:${target.httpsPort} and DICOM ${target.dicomName}:${target.dicomPort} at ${target.host}; CA: ${target.caSource}; login: ${target.credentialsSource}`);
   log.plain(tableHeader());
   const report = await runSmoke(target, { onResult: (result) => log.plain(tableRow(result)) });
   for (const leftover of report.leftovers) log.warn(`left behind: ${leftover}`);
@@ -39,11 +40,17 @@ export const smokeTask: Task = {
     const { kind, target } = await discoverTarget(options, ctx.settings, ctx.kube, localTargetFile());
     log.info(`${style.bold(kind)} target${options.get("target") ? "" : " (auto: --target to choose)"}`);
     if (ctx.dryRun) {
+      target.stop?.();
       log.info("[dry-run] would run the checks against it");
       return;
     }
     const reportFile = typeof ctx.flags.report === "string" ? ctx.flags.report : defaultReportFile;
-    const report = await smokeWithTable(target, reportFile);
+    let report: SmokeReport;
+    try {
+      report = await smokeWithTable(target, reportFile);
+    } finally {
+      target.stop?.();
+    }
     if (!report.passed) {
       const failed = report.checks.filter((c) => c.status === "fail");
       throw new TaskError(`${failed.length} smoke check${failed.length === 1 ? "" : "s"} failed: ${failed.map((c) => c.id).join(", ")}`, {

@@ -13,6 +13,8 @@ import { parseTemplate } from "../tasks/lib/orthanc-config.ts";
 import { displayPath } from "../tasks/lib/paths.ts";
 import { hostnames, type Settings } from "../tasks/lib/settings.ts";
 import type { FlagSpec, FlagValues } from "../tasks/lib/task.ts";
+import { requireToolPath } from "../tasks/lib/tools.ts";
+import { portForward } from "./port-forward.ts";
 import { defaultCallingAet, type Credentials, type KeyMaterial, type SmokeTarget, type TargetFile } from "./target.ts";
 
 interface Option {
@@ -46,6 +48,8 @@ export const targetOptions = [
   option("client-secret", "SMOKE_CLIENT_SECRET", "kube: NAMESPACE/NAME of the Secret with the smoke client's tls.crt/tls.key (default <namespace>/<release>-smoke-client)"),
   option("modality-ca-secret", "SMOKE_MODALITY_CA_SECRET", "kube: NAMESPACE/NAME of the modality CA Secret; with its tls.key smoke also checks an expired certificate (default <namespace>/<release>-modality-ca)"),
   option("foreign-client-secret", "SMOKE_FOREIGN_CLIENT_SECRET", "kube: NAMESPACE/NAME of another deployment's client certificate Secret (gitops: the other tenant's), which must be refused"),
+  option("foreign-credentials-secret", "SMOKE_FOREIGN_CREDENTIALS_SECRET", "kube: NAMESPACE/NAME of another deployment's login Secret (gitops: the other tenant's orthanc-admin), which must get 401 here"),
+  option("via", "SMOKE_VIA", "kube: gateway (default: through the TLS ingress) | port-forward (no gateway can run: plain HTTP and DICOM to Orthanc's Service through kubectl port-forward, TLS checks skipped)"),
 ] as const;
 
 export const targetFlags: Record<string, FlagSpec> = Object.fromEntries(
@@ -263,11 +267,76 @@ async function keyPairFromSecret(kube: Kube, ref: { namespace: string; name: str
   return { cert: Buffer.from(cert, "base64").toString("utf8"), key: Buffer.from(key, "base64").toString("utf8"), source: `Secret ${ref.namespace}/${ref.name}` };
 }
 
+/** A login Secret's username and password, for a client that must be refused (gitops: the other tenant's). */
+async function foreignCredentials(options: TargetOptions, kube: Kube): Promise<SmokeTarget["foreignCredentials"]> {
+  const raw = options.get("foreign-credentials-secret");
+  if (!raw) return undefined;
+  const ref = splitRef(raw, "foreign-credentials-secret");
+  const read = (key: string) => secretValue(kube, ref, key, "foreign-credentials-secret");
+  return { username: await read("username"), password: await read("password"), source: `Secret ${ref.namespace}/${ref.name}` };
+}
+
+/**
+ * The target without its gateway (--via port-forward): Orthanc's Service through kubectl port-forward,
+ * plain HTTP and DICOM on 127.0.0.1, and the reason in the target itself so the output says it.
+ */
+async function portForwardTarget(options: TargetOptions, settings: Settings, kube: Kube, context: string, env: NodeJS.ProcessEnv): Promise<SmokeTarget> {
+  const namespace = settings.namespaces.orthanc;
+  const release = settings.releases.orthanc;
+  const service = await kube.get<{ spec?: { ports?: { name?: string; port: number }[] } }>("service", release, namespace);
+  if (!service) throw new TaskError(`Orthanc's Service ${namespace}/${release} not found`, { code: "usage", hint: "is this the right context, --namespace and --release?" });
+  const ports = service.spec?.ports ?? [];
+  const http = ports.find((port) => port.name === "http")?.port;
+  const dicom = ports.find((port) => port.name === "dicom")?.port;
+  if (!http || !dicom) throw new TaskError(`Service ${namespace}/${release} has no ports named http and dicom (the orthanc chart's)`, { code: "usage" });
+  const forward = await portForward(requireToolPath("kubectl"), kube.options.context ? ["--context", kube.options.context] : [], namespace, release, [http, dicom]);
+  try {
+    let credentials = explicitCredentials(options, env);
+    if (!credentials) {
+      const ref = splitRef(options.get("credentials-secret") ?? `${namespace}/orthanc-admin`, "credentials-secret");
+      credentials = {
+        credentials: { username: await secretValue(kube, ref, "username", "credentials-secret"), password: await secretValue(kube, ref, "password", "credentials-secret") },
+        source: `Secret ${ref.namespace}/${ref.name}`,
+      };
+    }
+    const fromConfig = await aetFromConfigMap(kube, namespace, release);
+    const names = hostnames(settings.domain, options.get("tenant"));
+    const foreign = await foreignCredentials(options, kube);
+    return {
+      label: `kube context ${context}, release ${namespace}/${release}, WITHOUT a gateway: kubectl port-forward to ${forward.description}`,
+      host: "127.0.0.1",
+      httpsPort: forward.ports[0]!,
+      dicomPort: forward.ports[1]!,
+      webName: options.get("web-name") ?? names.web,
+      dicomName: options.get("dicom-name") ?? names.dicom,
+      ca: undefined,
+      caSource: "none (plain HTTP and DICOM: no TLS without the gateway)",
+      credentials: credentials.credentials,
+      credentialsSource: credentials.source,
+      calledAet: options.aet("called-aet", fromConfig.aet ?? "ORTHANC"),
+      callingAet: options.aet("calling-aet", defaultCallingAet),
+      checksCalledAet: options.yesNo("check-called-aet") ?? fromConfig.checks,
+      ...(fromConfig.checksCallingAet === undefined ? {} : { checksCallingAet: fromConfig.checksCallingAet }),
+      ...(foreign ? { foreignCredentials: foreign } : {}),
+      plain: {
+        why: `no gateway in front of Orthanc here (--via port-forward); Orthanc's own ports ${http} (HTTP) and ${dicom} (DICOM) reached through kubectl port-forward to ${forward.description}`,
+      },
+      stop: forward.stop,
+    };
+  } catch (error) {
+    forward.stop();
+    throw error;
+  }
+}
+
 export async function kubeTarget(options: TargetOptions, settings: Settings, kube: Kube, env: NodeJS.ProcessEnv = process.env): Promise<SmokeTarget> {
   const namespace = settings.namespaces.orthanc;
   const release = settings.releases.orthanc;
   const context = (await kube.contextName()) ?? "";
   if (!context) throw new TaskError("no kube context is selected", { code: "kubeContext", hint: "kubectl config use-context NAME, or pass --context NAME" });
+  const via = options.get("via") ?? "gateway";
+  if (via !== "gateway" && via !== "port-forward") throw new TaskError(`invalid --via "${via}": expected gateway or port-forward`, { code: "usage" });
+  if (via === "port-forward") return portForwardTarget(options, settings, kube, context, env);
 
   const gateway = splitRef(options.get("gateway-service") ?? `${settings.namespaces.traefik}/${settings.releases.traefik}`, "gateway-service");
   let host = options.get("host");
@@ -328,6 +397,7 @@ export async function kubeTarget(options: TargetOptions, settings: Settings, kub
     ...(modalityCa ? { modalityCa } : {}),
     ...(foreignClient ? { foreignClient } : {}),
     ...(fromConfig.checksCallingAet === undefined ? {} : { checksCallingAet: fromConfig.checksCallingAet }),
+    ...(await foreignCredentials(options, kube).then((foreign) => (foreign ? { foreignCredentials: foreign } : {}))),
   };
 }
 

@@ -2,6 +2,7 @@
 // address, send the web host name as SNI and Host header, verify the
 // certificate against the deployment's CA. One keep-alive agent per client, so
 // the checks after the first reuse the TLS session.
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent, request } from "node:https";
 import type { Credentials, SmokeTarget } from "./target.ts";
 
@@ -23,12 +24,13 @@ export interface RestRequest {
 export class RestClient {
   readonly target: SmokeTarget;
   readonly credentials: Credentials | undefined;
-  private readonly agent: Agent;
+  private readonly agent: Agent | HttpAgent;
 
   constructor(target: SmokeTarget, credentials: Credentials | undefined = target.credentials) {
     this.target = target;
     this.credentials = credentials;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 4, ...(target.ca ? { ca: target.ca } : {}), minVersion: "TLSv1.2" });
+    // Plain HTTP only when the target says it is reached without its TLS ingress (SmokeTarget.plain).
+    this.agent = target.plain ? new HttpAgent({ keepAlive: true, maxSockets: 4 }) : new Agent({ keepAlive: true, maxSockets: 4, ...(target.ca ? { ca: target.ca } : {}), minVersion: "TLSv1.2" });
   }
 
   send(options: RestRequest): Promise<RestResponse> {
@@ -43,15 +45,15 @@ export class RestClient {
     }
     if (options.body !== undefined) headers["content-length"] = String(Buffer.byteLength(options.body));
     return new Promise((resolve, reject) => {
-      const req = request(
+      const req = (target.plain ? httpRequest : request)(
         {
           host: target.host,
           port: target.httpsPort,
-          servername: target.webName,
+          ...(target.plain ? {} : { servername: target.webName }),
           method: options.method ?? "GET",
           path: options.path,
           headers,
-          agent: this.agent,
+          agent: this.agent as Agent,
           timeout: options.timeoutMs ?? 15_000,
         },
         (res) => {

@@ -44,6 +44,15 @@ export interface SmokeTarget {
   foreignClient?: KeyMaterial;
   /** Whether Orthanc refuses calling AE titles it does not know (registered modalities); undefined when unknown. */
   checksCallingAet?: boolean;
+  /**
+   * Set when the target is reached without its TLS ingress (no gateway can run: --via port-forward): REST
+   * over plain HTTP and DICOM over plain TCP, straight to Orthanc; `why` says how and why, in the output.
+   */
+  plain?: { why: string };
+  /** Another deployment's REST login (gitops: the other tenant's), which must get 401 here. */
+  foreignCredentials?: Credentials & { source: string };
+  /** Stops what discovery started to reach the target (a port-forward). */
+  stop?: () => void;
 }
 
 /** A certificate and its private key (PEM), and where they came from (for messages). */
@@ -55,7 +64,7 @@ export interface KeyMaterial {
 
 /** The target as written in reports: everything but secrets. */
 export function publicTarget(target: SmokeTarget): Record<string, unknown> {
-  const { ca, credentials, client, modalityCa, foreignClient, ...rest } = target;
+  const { ca, credentials, client, modalityCa, foreignClient, foreignCredentials, stop: _stop, ...rest } = target;
   return {
     ...rest,
     ca: ca ? "(PEM)" : undefined,
@@ -63,6 +72,7 @@ export function publicTarget(target: SmokeTarget): Record<string, unknown> {
     clientCertificate: client?.source,
     modalityCa: modalityCa?.source,
     foreignClientCertificate: foreignClient?.source,
+    foreignCredentials: foreignCredentials?.source,
   };
 }
 

@@ -13,6 +13,14 @@ export function tenantSummary(endpoints: TenantEndpoints, address: string | unde
   const gw = endpoints.gateway;
   const tls = endpoints.tlsSecret;
   const login = endpoints.credentialsSecret;
+  if (endpoints.ingress === "none") {
+    return [
+      style.bold(`Tenant ${endpoints.tenant}`),
+      `  No ingress      (ingress.provider none): kubectl -n ${endpoints.namespace} port-forward service/${endpoints.release} 8042 4242   (plain HTTP and DICOM)`,
+      `  Login           kubectl -n ${login.namespace} get secret ${login.name} -o jsonpath='{.data.password}' | base64 -d; echo   (user: .data.username)`,
+      "",
+    ];
+  }
   return [
     style.bold(`Tenant ${endpoints.tenant}`),
     `  Web (HTTPS)     https://${endpoints.web}/`,
@@ -49,7 +57,7 @@ export const task: Task = {
     for (const tenant of selectedTenants(ctx, tree)) {
       const endpoints = tenantEndpoints(tenant);
       if (!endpoints) continue;
-      const service = await ctx.kube.get<Parameters<typeof loadBalancerAddress>[0]>("service", endpoints.gateway.service, endpoints.gateway.namespace);
+      const service = endpoints.ingress === "none" ? undefined : await ctx.kube.get<Parameters<typeof loadBalancerAddress>[0]>("service", endpoints.gateway.service, endpoints.gateway.namespace);
       for (const line of tenantSummary(endpoints, loadBalancerAddress(service))) log.plain(line);
     }
     for (const line of platformSummary) log.plain(line);

@@ -34,6 +34,10 @@ export function smokeArgs(endpoints: TenantEndpoints, context: string | undefine
     "--client-secret", `${gatewayNamespace}/${endpoints.release}-smoke-client`,
     "--modality-ca-secret", `${gatewayNamespace}/${endpoints.release}-modality-ca`,
     ...(foreign ? ["--foreign-client-secret", `${foreign.tlsSecret.namespace}/${foreign.release}-smoke-client`] : []),
+    // The other tenant's login must not open this tenant's Orthanc.
+    ...(foreign ? ["--foreign-credentials-secret", `${foreign.credentialsSecret.namespace}/${foreign.credentialsSecret.name}`] : []),
+    // A tenant without ingress (the real-node cluster folder: no Istio data plane) is reached through kubectl port-forward.
+    ...(endpoints.ingress === "none" ? ["--via", "port-forward"] : []),
     "--report", join(workDir, "smoke", `gitops-${endpoints.tenant}.json`),
     ...(context ? ["--context", context] : []),
   ];

@@ -312,6 +312,8 @@ export interface TenantEndpoints {
   /** Orthanc's namespace and release. */
   namespace: string;
   release: string;
+  /** The chart's ingress.provider: istio (the tenant's gateway), or none (no ingress: smoke goes through kubectl port-forward). */
+  ingress: string;
   gateway: { namespace: string; service: string };
   /** Secret with tls.crt, tls.key and ca.crt, in the gateway's namespace. */
   tlsSecret: Ref;
@@ -343,6 +345,7 @@ export function tenantEndpoints(tenant: Tenant): TenantEndpoints | undefined {
     dicom: text(hostnames.dicom) || `dicom.${domain}`,
     namespace: release.releaseNamespace,
     release: release.releaseName,
+    ingress: text(record(values.ingress).provider) ?? "traefik",
     gateway: { namespace: gatewayNamespace, service: text(istio.gatewayService) ?? "istio-ingress" },
     tlsSecret: { namespace: gatewayNamespace, name: text(record(values.tls).secretName) || `${release.releaseName}-tls` },
     credentialsSecret: { namespace: release.releaseNamespace, name: text(record(values.auth).existingSecret) ?? "orthanc-admin" },
