@@ -12,6 +12,15 @@ import { useCheckoutCopies } from "../gitops/copy.ts";
 const copy = useCheckoutCopies();
 const bhc = "gitops/tenants/bhc/workload (HelmRelease bhc/orthanc → helm/orthanc)";
 const mhr = "gitops/tenants/mhr/workload (HelmRelease mhr/orthanc → helm/orthanc)";
+// The real-node tier's cluster folder (gitops/clusters/real-node) reaches the same tenants' folders through its own.
+const realNodeBhc = "gitops/clusters/real-node/tenants/bhc/workload (HelmRelease bhc/orthanc → helm/orthanc)";
+const realNodeMhr = "gitops/clusters/real-node/tenants/mhr/workload (HelmRelease mhr/orthanc → helm/orthanc)";
+const realNodeSubstituted = [
+  "gitops/clusters/real-node/onboarding (Kustomization flux-system/tenant-bhc, postBuild)",
+  "gitops/clusters/real-node/onboarding (Kustomization flux-system/tenant-mhr, postBuild)",
+  "gitops/clusters/real-node/tenants/bhc/workload (Kustomization bhc/tenant, postBuild)",
+  "gitops/clusters/real-node/tenants/mhr/workload (Kustomization mhr/tenant, postBuild)",
+];
 
 describe("the validator's gitops release sources", () => {
   it("render each tenant's Orthanc release and what each tenant's Kustomizations apply after Flux's substitution, clean, as part of the repository's sources", async () => {
@@ -22,10 +31,10 @@ describe("the validator's gitops release sources", () => {
       "gitops/tenants/bhc/workload (Kustomization bhc/tenant, postBuild)",
       "gitops/tenants/mhr/workload (Kustomization mhr/tenant, postBuild)",
     ];
-    expect(sources.map((source) => source.label)).toEqual([...substituted, bhc, mhr]);
+    expect(sources.map((source) => source.label)).toEqual([...substituted, bhc, mhr, ...realNodeSubstituted, realNodeBhc, realNodeMhr]);
     for (const result of await validateSources(sources)) {
       expect(result.findings.map(formatFinding), result.source.label).toEqual([]);
-      expect(result.objects, result.source.label).toBeGreaterThan(substituted.includes(result.source.label) ? 5 : 10);
+      expect(result.objects, result.source.label).toBeGreaterThan([...substituted, ...realNodeSubstituted].includes(result.source.label) ? 5 : 10);
     }
     expect((await repositorySources()).map((source) => source.label)).toEqual(expect.arrayContaining([...substituted, bhc, mhr]));
   });
@@ -48,8 +57,10 @@ describe("the validator's gitops release sources", () => {
     ].join("\n");
     checkout.write(file, `${checkout.read(file)}${patch}`);
     const findings = (await validateSources(await gitopsReleaseSources(checkout.root))).flatMap((result) => result.findings);
+    // bhc's release in each cluster folder that deploys bhc (production and the real-node tier's), never mhr's.
     expect(findings.map(formatFinding)).toEqual([
       expect.stringMatching(/^gitops\/tenants\/bhc\/workload \(HelmRelease bhc\/orthanc → helm\/orthanc\): Deployment bhc\/orthanc: spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value: \[credentials\] env DATABASE_URL contains a URL with a password/),
+      expect.stringMatching(/^gitops\/clusters\/real-node\/tenants\/bhc\/workload \(HelmRelease bhc\/orthanc → helm\/orthanc\): Deployment bhc\/orthanc: spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value: \[credentials\] env DATABASE_URL contains a URL with a password/),
     ]);
   });
 
@@ -60,6 +71,8 @@ describe("the validator's gitops release sources", () => {
     expect(findings.map((finding) => [finding.file, finding.rule])).toEqual([
       [bhc, "render"],
       [mhr, "render"],
+      [realNodeBhc, "render"],
+      [realNodeMhr, "render"],
     ]);
     expect(findings[0]!.message).toMatch(/networkPolicies/);
   });
