@@ -15,29 +15,19 @@
 // the host as it was. Needs root and overlayfs: in CI (CI=true) a machine
 // without them FAILS this file with the reason; elsewhere it is skipped with
 // the reason printed.
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run, type RunResult } from "../../tasks/lib/exec.ts";
-import { fromRoot, repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { diffHostState, readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
-import { missingForRealNode, readMachineFacts } from "../../proving-ground/real-node/preflight.ts";
+import { run } from "../../tasks/lib/exec.ts";
+import { repoRoot } from "../../tasks/lib/paths.ts";
+import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { gitopsImageNames } from "../../proving-ground/real-node/flux.ts";
 import { publishCheckout, startGitServer, type GitServer } from "../../proving-ground/real-node/git-server.ts";
 import { realNodeClusterPath } from "../../proving-ground/real-node/gitops-tree.ts";
 import { addresses, nodeLayout } from "../../proving-ground/real-node/layout.ts";
-import { holdRealNodeLock, type HeldLock } from "../helpers/real-node-lock.ts";
+import { output, printed, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
-const blockers = missingForRealNode(await readMachineFacts());
-const inCi = process.env.CI === "true";
-if (blockers.length && !inCi) console.warn(`real-node tier skipped: this machine cannot run a real node: ${blockers.join("; ")}`);
-
-describe.runIf(blockers.length && inCi)("real-node tier (gitops) in CI", () => {
-  it("runs (it cannot on this machine)", () => {
-    throw new Error(`the real-node tier must run in CI, but this machine cannot run a real node: ${blockers.join("; ")}`);
-  });
-});
+const blockers = await realNodeBlockers();
 
 interface Condition {
   type: string;
@@ -60,16 +50,12 @@ const ready = (object: { status?: { conditions?: Condition[] } }) => object.stat
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux for real", () => {
-  const work = mkdtempSync(join(tmpdir(), "korthweb-real-node-gitops-"));
-  const clusterDir = join(work, "cluster");
-  const kubeconfig = join(clusterDir, "kubeconfig");
+  const session = new RealNodeSession("korthweb-real-node-gitops-");
+  const work = session.work;
+  const clusterDir = session.clusterDir;
   const gitRoot = join(work, "git");
   const checkout = join(work, "checkout");
-  const env = { KORTHWEB_WORK_DIR: work, KUBECONFIG: kubeconfig, NO_COLOR: "1" };
   const timings: Record<string, number> = {};
-  let before: HostState;
-  let lock: HeldLock | undefined;
-  let up = false;
   let server: GitServer | undefined;
   let fluxManifest = "";
   let installArgs = "";
@@ -80,18 +66,11 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
     timings[name] = (Date.now() - started) / 1000;
     return result;
   };
-  const make = (target: string, vars: Record<string, string> = {}) =>
-    run("make", ["-s", "--no-print-directory", target, ...Object.entries(vars).map(([key, value]) => `${key}=${value}`)], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 3_600_000 });
-  const node = (script: string, args: string[] = []) => run(process.execPath, [fromRoot(script), ...args], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 3_600_000 });
-  const kubectl = (args: string[]) => run(join(toolsBinDir, "kubectl"), args, { env, allowFailure: true, silent: true, timeoutMs: 120_000 });
-  const kubectlJson = async <T>(args: string[]): Promise<T> => {
-    const result = await kubectl([...args, "-o", "json"]);
-    if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  };
+  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
+  const node = (script: string, args: string[] = []) => session.node(script, args);
+  const kubectl = session.kubectl;
+  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
   const git = (args: string[]) => run("git", ["-C", checkout, ...args], { silent: true, env: { GIT_AUTHOR_NAME: "korthweb test", GIT_AUTHOR_EMAIL: "test@korthweb.test", GIT_COMMITTER_NAME: "korthweb test", GIT_COMMITTER_EMAIL: "test@korthweb.test" } });
-  const printed = (result: RunResult) => `${result.stdout}\n${result.stderr}`;
-  const output = (result: RunResult) => printed(result).trim().split("\n").slice(-40).join("\n");
   const kustomizations = () => kubectlJson<{ items: FluxObject[] }>(["get", "kustomizations.kustomize.toolkit.fluxcd.io", "-A"]);
   const helmReleases = () => kubectlJson<{ items: FluxObject[] }>(["get", "helmreleases.helm.toolkit.fluxcd.io", "-A"]);
   const orthancPods = (namespace: string) => kubectlJson<{ items: Pod[] }>(["-n", namespace, "get", "pods", "-l", "app.kubernetes.io/name=orthanc,app.kubernetes.io/component=server"]);
@@ -120,22 +99,19 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
   const tenantUnit = async (namespace: string) => kubectlJson<FluxObject>(["-n", namespace, "get", "kustomizations.kustomize.toolkit.fluxcd.io", "tenant"]);
 
   beforeAll(async () => {
-    lock = await holdRealNodeLock(3_600_000);
-    timings.waitedForRealNode = lock.waitedSeconds;
-    before = await readHostState();
+    await session.open();
+    timings.waitedForRealNode = session.waitedSeconds;
   }, 3_700_000);
 
   afterAll(async () => {
     await server?.close();
-    if (up) await make("cluster-down");
-    lock?.release();
-    rmSync(work, { recursive: true, force: true });
+    await session.close();
     console.log(`real-node gitops timings (s): ${JSON.stringify(timings)}`);
   }, 600_000);
 
   it("make cluster-up ARGS=--real-node starts the control plane and a Ready real node", async () => {
     const result = await timed("clusterUp", () => make("cluster-up", { ARGS: "--real-node" }));
-    up = true;
+    session.up = true;
     expect(result.exitCode, output(result)).toBe(0);
     const nodes = await kubectlJson<{ items: { status: { conditions: Condition[] } }[] }>(["get", "nodes"]);
     expect(nodes.items.map((item) => ready(item)?.status)).toEqual(["True"]);
@@ -385,8 +361,8 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
     await server?.close();
     server = undefined;
     const result = await timed("clusterDown", () => make("cluster-down"));
-    up = false;
+    session.up = false;
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(before, await readHostState())).toEqual([]);
+    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
   }, 600_000);
 });
