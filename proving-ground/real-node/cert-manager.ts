@@ -190,7 +190,7 @@ export const certManagerExtra: NodeExtra = {
  * with reason ManuallyTriggered (cmctl is not served by the Go module proxy, so the tests make the same change).
  * The controller then issues the certificate again; the key follows spec.privateKey.rotationPolicy.
  */
-export function renewalPatch(certificate: { metadata: { generation?: number }; status?: { conditions?: readonly { type: string }[] } }, now = new Date()): { op: "add"; path: string; value: object[] }[] {
+export function renewalPatch<C extends { type: string }>(certificate: { metadata: { generation?: number }; status?: { conditions?: readonly C[] } }, now = new Date()): { op: "add"; path: string; value: object[] }[] {
   const kept = (certificate.status?.conditions ?? []).filter((condition) => condition.type !== "Issuing");
   const issuing = {
     type: "Issuing",

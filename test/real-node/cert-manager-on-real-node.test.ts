@@ -17,28 +17,18 @@
 // - make cluster-down leaves the host as it was.
 // Needs root and overlayfs: in CI (CI=true) a machine without them FAILS this
 // file with the reason; elsewhere it is skipped with the reason printed.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { run, type RunResult } from "../../tasks/lib/exec.ts";
-import { fromRoot, repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { diffHostState, readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
-import { missingForRealNode, readMachineFacts } from "../../proving-ground/real-node/preflight.ts";
+import { run } from "../../tasks/lib/exec.ts";
+import { fromRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
+import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { nodeLayout } from "../../proving-ground/real-node/layout.ts";
 import { certManagerPin, renewalPatch } from "../../proving-ground/real-node/cert-manager.ts";
-import { holdRealNodeLock, type HeldLock } from "../helpers/real-node-lock.ts";
+import { output, printed, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
-const blockers = missingForRealNode(await readMachineFacts());
-const inCi = process.env.CI === "true";
-if (blockers.length && !inCi) console.warn(`real-node tier skipped: this machine cannot run a real node: ${blockers.join("; ")}`);
-
-describe.runIf(blockers.length && inCi)("cert-manager on the real node in CI", () => {
-  it("runs (it cannot on this machine)", () => {
-    throw new Error(`the real-node tier must run in CI, but this machine cannot run a real node: ${blockers.join("; ")}`);
-  });
-});
+const blockers = await realNodeBlockers();
 
 interface Condition {
   type: string;
@@ -53,16 +43,11 @@ interface Secret {
 }
 
 describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
-  const work = mkdtempSync(join(tmpdir(), "korthweb-real-node-cert-manager-"));
-  const clusterDir = join(work, "cluster");
-  const kubeconfig = join(clusterDir, "kubeconfig");
+  const session = new RealNodeSession("korthweb-real-node-cert-manager-");
+  const { env, work, clusterDir } = session;
   const pems = join(work, "pem");
-  const env = { KORTHWEB_WORK_DIR: work, KUBECONFIG: kubeconfig, NO_COLOR: "1" };
   const timings: Record<string, number> = {};
   const figures: Record<string, number | string> = {};
-  let before: HostState;
-  let lock: HeldLock | undefined;
-  let up = false;
 
   const timed = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
     const started = Date.now();
@@ -70,18 +55,12 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
     timings[name] = (Date.now() - started) / 1000;
     return result;
   };
-  const make = (target: string, vars: Record<string, string> = {}) =>
-    run("make", ["-s", "--no-print-directory", target, ...Object.entries(vars).map(([key, value]) => `${key}=${value}`)], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 2_400_000 });
-  const node = (script: string, args: string[] = []) => run(process.execPath, [fromRoot(script), ...args], { cwd: repoRoot, env, allowFailure: true, silent: true, timeoutMs: 900_000 });
-  const kubectl = (args: string[], input?: string) => run(join(toolsBinDir, "kubectl"), args, { env, allowFailure: true, silent: true, timeoutMs: 300_000, ...(input ? { input } : {}) });
-  const kubectlJson = async <T>(args: string[]): Promise<T> => {
-    const result = await kubectl([...args, "-o", "json"]);
-    if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  };
-  const openssl = (args: string[], input?: string) => run("openssl", args, { allowFailure: true, silent: true, timeoutMs: 60_000, ...(input ? { input } : {}) });
-  const printed = (result: RunResult) => `${result.stdout}\n${result.stderr}`;
-  const output = (result: RunResult) => printed(result).trim().split("\n").slice(-40).join("\n");
+  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
+  const node = (script: string, args: string[] = []) => session.node(script, args);
+  /** kubectl as the session runs it, with stdin when given (objects made up by the test). */
+  const kubectl = (args: string[], input?: string) => (input === undefined ? session.kubectl(args) : run(join(toolsBinDir, "kubectl"), args, { env, allowFailure: true, silent: true, timeoutMs: 120_000, input }));
+  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
+  const openssl = (args: string[], input?: string) => run("openssl", args, { allowFailure: true, silent: true, timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 
   /** A Secret's key, decoded. */
   const secretKey = async (namespace: string, name: string, key: string): Promise<string> => {
@@ -121,22 +100,21 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
   };
 
   beforeAll(async () => {
-    lock = await holdRealNodeLock(3_600_000);
-    timings.waitedForRealNode = lock.waitedSeconds;
-    before = await readHostState();
-    await run("mkdir", ["-p", pems], { silent: true });
+    // Another test file may run its real node now: wait for it, then record the host as it is.
+    await session.open();
+    timings.waitedForRealNode = session.waitedSeconds;
+    mkdirSync(pems, { recursive: true });
   }, 3_700_000);
 
   afterAll(async () => {
-    if (up) await make("cluster-down");
-    lock?.release();
-    rmSync(work, { recursive: true, force: true });
+    // Whatever happened, leave the host as it was (the last test checks that cluster-down alone did it).
+    await session.close();
     console.log(`cert-manager on the real node, timings (s): ${JSON.stringify(timings)}; figures: ${JSON.stringify(figures)}`);
   }, 600_000);
 
   it('make cluster-up ARGS="--real-node --with cert-manager" runs cert-manager\'s controller, webhook and cainjector (stand-in images) from its own chart', async () => {
     const result = await timed("clusterUp", () => make("cluster-up", { ARGS: "--real-node --with cert-manager" }));
-    up = true;
+    session.up = true;
     expect(result.exitCode, output(result)).toBe(0);
     expect(printed(result)).toMatch(/cert-manager/);
     const deployments = await kubectlJson<{ items: { metadata: { name: string }; spec: { template: { spec: { containers: { image: string }[] } } }; status: { availableReplicas?: number } }[] }>(["-n", "cert-manager", "get", "deployments"]);
@@ -347,8 +325,8 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
 
   it("make cluster-down stops everything and leaves the host exactly as before", async () => {
     const result = await timed("clusterDown", () => make("cluster-down"));
-    up = false;
+    session.up = false;
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(before, await readHostState())).toEqual([]);
+    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
   }, 600_000);
 });
