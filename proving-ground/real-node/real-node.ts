@@ -109,7 +109,7 @@ export async function realNodeUp(cluster: ClusterLayout, extras: readonly NodeEx
   requireRealNodeMachine(await readMachineFacts());
   const state = realNodeState(cluster);
   if (state === "running") {
-    log.ok(`cluster ${cluster.name} with its real node ${nodeName} is already running; nothing changed:`);
+    log.ok(`cluster ${cluster.name} with its real node ${nodeName} is already running; ${extras.length ? `installing ${extras.map((extra) => extra.name).join(", ")} (if not there yet)` : "nothing changed"}:`);
     for (const line of describeComponents(components(cluster, binaries()))) log.info(line);
     for (const { process, pid } of runningNodeProcesses(layout, nodeBinaries())) log.info(`${process.name} (pid ${pid})`);
     if (extras.length) {

@@ -62,17 +62,17 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
   const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
   const openssl = (args: string[], input?: string) => run("openssl", args, { allowFailure: true, silent: true, timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 
-  /** A Secret's key, decoded. */
+  /** A Secret's key, decoded, without surrounding white space (PEM blocks compare by content). */
   const secretKey = async (namespace: string, name: string, key: string): Promise<string> => {
     const secret = await kubectlJson<Secret>(["-n", namespace, "get", "secret", name]);
     const value = secret.data[key];
     if (!value) throw new Error(`Secret ${namespace}/${name} has no ${key}`);
-    return Buffer.from(value, "base64").toString("utf8");
+    return Buffer.from(value, "base64").toString("utf8").trim();
   };
   let pemCount = 0;
   const pemFile = (text: string): string => {
     const file = join(pems, `${pemCount++}.pem`);
-    writeFileSync(file, text);
+    writeFileSync(file, `${text.trim()}\n`);
     return file;
   };
   /** openssl verify of `leaf` against exactly the CA certificate `ca` (no system store), for a purpose. */
@@ -209,12 +209,12 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
     const certificate = await kubectlJson<Certificate>(["-n", "istio-ingress", "get", "certificate", "modality-ct-scanner-1"]);
     expect(conditionOf(certificate, "Ready")).toBe("True");
     const kit = join(work, "modality-certs", "ct-scanner-1");
-    const client = readFileSync(join(kit, "ct-scanner-1.crt"), "utf8");
+    const client = readFileSync(join(kit, "ct-scanner-1.crt"), "utf8").trim();
     expect(client).toBe(await secretKey("istio-ingress", "modality-ct-scanner-1", "tls.crt"));
     expect(await certField(client, ["-subject"])).toMatch(/CN ?= ?ct-scanner-1/);
     expect(await certField(client, ["-ext", "extendedKeyUsage"])).toMatch(/TLS Web Client Authentication/);
     expect((await verifies(readFileSync(join(kit, "modality-ca.crt"), "utf8"), client, "sslclient")).ok).toBe(true);
-    expect(readFileSync(join(kit, "modality-ca.crt"), "utf8")).toBe(await secretKey("istio-ingress", "orthanc-modality-ca", "tls.crt"));
+    expect(readFileSync(join(kit, "modality-ca.crt"), "utf8").trim()).toBe(await secretKey("istio-ingress", "orthanc-modality-ca", "tls.crt"));
   }, 300_000);
 
   it("a leaf forced to renew gets a new certificate and key under the same CA", async () => {
@@ -266,7 +266,7 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
       stringify({
         ...values,
         tls: { mode: "certManager", certManager: { issuerRef: { name: "korthweb-ca", kind: "ClusterIssuer", group: "cert-manager.io" } } },
-        dicom: { modalityCa: { mode: "certManager" } },
+        dicom: { ...(values.dicom as object | undefined), modalityCa: { mode: "certManager" } },
       }),
     );
     const install = await timed("helmInstallCertManagerMode", () => make("helm-install", { ARGS: "--skip-upstream", VALUES: valuesFile }));
