@@ -21,8 +21,8 @@ import (
 	"path/filepath"
 
 	"github.com/cert-manager/cert-manager/internal/cmd/util"
-	versionutil "github.com/cert-manager/cert-manager/pkg/util"
 	logf "github.com/cert-manager/cert-manager/pkg/logs"
+	versionutil "github.com/cert-manager/cert-manager/pkg/util"
 	"github.com/spf13/cobra"
 )
 
