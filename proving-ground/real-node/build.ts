@@ -1,13 +1,15 @@
 // `make real-node-build`: everything the real node needs, built once and
 // cached (~/.cache/korthweb): the Debian packages it runs (apt-get, when
 // missing), kubelet and kube-proxy, CoreDNS, MetalLB's controller,
-// local-path-provisioner, Traefik, the pause program, and the images
-// (mmdebstrap root filesystems → OCI archives). `make test` runs it first so
+// local-path-provisioner, Traefik, the pause program, the images
+// (mmdebstrap root filesystems → OCI archives), and the extras that
+// `cluster-up --with` installs (cert-manager). `make test` runs it first so
 // the real-node tier's own time is spent running, not building.
 import { log } from "../../tasks/lib/log.ts";
 import { main, type Task } from "../../tasks/lib/task.ts";
 import { ensurePackages } from "../local/packages.ts";
 import { buildNode } from "./builds.ts";
+import { nodeExtras } from "./extras.ts";
 import { buildImages } from "./images.ts";
 import { nodePackages, readMachineFacts, missingForRealNode } from "./preflight.ts";
 
@@ -15,7 +17,7 @@ export const task: Task = {
   id: "real-node/build",
   title: "Build the real node's binaries and images (Go module proxy, Debian; cached)",
   summary:
-    "Installs the Debian packages the real node runs when missing (containerd, runc, CNI plugins, iptables, mmdebstrap, gcc), builds kubelet and kube-proxy (the control plane's pin), CoreDNS, MetalLB's controller, local-path-provisioner and Traefik from the Go module proxy, and the images (Orthanc 1.13 from Debian sid, PostgreSQL 15 from bookworm, the components, pause). Cached: a second run takes seconds. On a machine that cannot run a real node (not root), says why and builds nothing.",
+    "Installs the Debian packages the real node runs when missing (containerd, runc, CNI plugins, iptables, mmdebstrap, gcc), builds kubelet and kube-proxy (the control plane's pin), CoreDNS, MetalLB's controller, local-path-provisioner, Traefik and the extras (cert-manager) from the Go module proxy, and the images (Orthanc 1.13 from Debian sid, PostgreSQL 15 from bookworm, the components, pause). Cached: a second run takes seconds. On a machine that cannot run a real node (not root), says why and builds nothing.",
   run: async (ctx) => {
     const missing = missingForRealNode(await readMachineFacts());
     if (missing.length) {
@@ -30,11 +32,17 @@ export const task: Task = {
     await ensurePackages(nodePackages);
     const build = await buildNode();
     const images = await buildImages(build.binaries);
+    // The extras too (`cluster-up --with …`): the real-node tests use them.
+    const extras: string[] = [];
+    for (const extra of nodeExtras) {
+      const built = await extra.build();
+      extras.push(`${extra.name} ${built.seconds ? `${built.seconds.toFixed(0)}s` : "cached"}`);
+    }
     const built = Object.entries(build.seconds).filter(([, seconds]) => seconds > 0);
     log.ok(
       `real node built in ${((Date.now() - started) / 1000).toFixed(0)}s` +
         (built.length ? ` (${built.map(([name, seconds]) => `${name} ${seconds.toFixed(0)}s`).join(", ")})` : " (binaries cached)") +
-        `; images: ${images.map((image) => `${image.spec.name}${image.seconds ? ` ${image.seconds.toFixed(0)}s` : " cached"}`).join(", ")}`,
+        `; images: ${images.map((image) => `${image.spec.name}${image.seconds ? ` ${image.seconds.toFixed(0)}s` : " cached"}`).join(", ")}; extras: ${extras.join(", ")}`,
     );
   },
 };
