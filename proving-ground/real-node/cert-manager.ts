@@ -29,7 +29,7 @@ import { fromRoot } from "../../tasks/lib/paths.ts";
 import { pins } from "../../tasks/lib/settings.ts";
 import { waitUntil } from "../../tasks/lib/wait.ts";
 import { chmodAll, stampOf } from "./builds.ts";
-import type { ExtraContext, NodeExtra } from "./extras.ts";
+import type { ExtraContext, NodeExtra } from "./extra.ts";
 import { buildImage, imageByName, type BuiltImage, type ImageSpec } from "./images.ts";
 import { nodeCache } from "./layout.ts";
 
