@@ -8,8 +8,6 @@ import { TaskError } from "../../tasks/lib/errors.ts";
 import { certManagerExtra } from "./cert-manager.ts";
 import type { NodeExtra } from "./extra.ts";
 
-export type { ExtraContext, NodeExtra } from "./extra.ts";
-
 export const nodeExtras: readonly NodeExtra[] = [certManagerExtra];
 
 export const extrasHelp = `extras to install on the real node, comma-separated: ${nodeExtras.map((extra) => extra.name).join(", ")}`;

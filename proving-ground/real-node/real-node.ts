@@ -40,7 +40,7 @@ import { addresses, nodeLayout, nodeName } from "./layout.ts";
 import { runningNodeProcesses, startApiForwarder, startContainerd, startKubelet, startKubeProxy, stopNode } from "./node.ts";
 import { nodePackages, readMachineFacts, requireRealNodeMachine } from "./preflight.ts";
 import { traefikStandIn } from "./stand-ins.ts";
-import type { NodeExtra } from "./extras.ts";
+import type { NodeExtra } from "./extra.ts";
 import { corednsObjects, localPathObjects, metallbObjects, moduleDir } from "./system.ts";
 
 export type RealNodeState = "absent" | "running" | "stale";

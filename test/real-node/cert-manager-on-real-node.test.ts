@@ -23,7 +23,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { run } from "../../tasks/lib/exec.ts";
 import { fromRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { nodeLayout } from "../../proving-ground/real-node/layout.ts";
 import { certManagerPin, renewalPatch } from "../../proving-ground/real-node/cert-manager.ts";
 import { output, printed, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
@@ -46,20 +45,9 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
   const session = new RealNodeSession("korthweb-real-node-cert-manager-");
   const { env, work, clusterDir } = session;
   const pems = join(work, "pem");
-  const timings: Record<string, number> = {};
   const figures: Record<string, number | string> = {};
 
-  const timed = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    const result = await action();
-    timings[name] = (Date.now() - started) / 1000;
-    return result;
-  };
-  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
-  const node = (script: string, args: string[] = []) => session.node(script, args);
-  /** kubectl as the session runs it, with stdin when given (objects made up by the test). */
-  const kubectl = (args: string[], input?: string) => (input === undefined ? session.kubectl(args) : run(join(toolsBinDir, "kubectl"), args, { env, allowFailure: true, silent: true, timeoutMs: 120_000, input }));
-  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
+  const { timings, timed, make, node, kubectl, kubectlJson } = session;
   const openssl = (args: string[], input?: string) => run("openssl", args, { allowFailure: true, silent: true, timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 
   /** A Secret's key, decoded, without surrounding white space (PEM blocks compare by content). */
@@ -324,9 +312,8 @@ describe.skipIf(blockers.length > 0)("cert-manager on a real node", () => {
   }, 60_000);
 
   it("make cluster-down stops everything and leaves the host exactly as before", async () => {
-    const result = await timed("clusterDown", () => make("cluster-down"));
-    session.up = false;
+    const { result, hostDifferences } = await session.bringDown();
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
+    expect(hostDifferences).toEqual([]);
   }, 600_000);
 });
