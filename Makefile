@@ -159,11 +159,11 @@ cluster-build: setup ## build kube-apiserver/-controller-manager/-scheduler, etc
 	$(NODE) proving-ground/cluster/build.ts
 
 .PHONY: real-node-build
-real-node-build: setup ## build what `cluster-up ARGS=--real-node` runs: kubelet, kube-proxy, CoreDNS, MetalLB, provisioner, Traefik, images (cached)
+real-node-build: setup ## build what `cluster-up ARGS=--real-node` runs: kubelet, kube-proxy, CoreDNS, MetalLB, provisioner, Traefik, images, extras (cert-manager) (cached)
 	$(NODE) proving-ground/real-node/build.ts
 
 .PHONY: cluster-up
-cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs (ARGS=--real-node: one real node, as root); kubeconfig in .work/cluster/kubeconfig
+cluster-up: setup ## start the simulated cluster on 127.0.0.1 (builds first), nodes, CRDs (ARGS=--real-node: one real node, as root; ARGS="--real-node --with cert-manager": and cert-manager); kubeconfig in .work/cluster/kubeconfig
 	$(NODE) proving-ground/cluster/up.ts $(ARGS)
 
 .PHONY: cluster-down

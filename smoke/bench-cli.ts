@@ -129,7 +129,7 @@ export const benchTask: Task = {
     // On the local stack with mutual TLS: the same terminator without client certificates, to measure what they cost.
     const tlsOnly = kind === "local" && target.clientAuth === "required" ? await startTlsOnlyComparison(ctx.settings) : undefined;
     try {
-      await withClientFiles(target, async (clientFiles, caFile) => {
+      await withTlsFiles(target, async (clientFiles, caFile) => {
         const paths = benchPaths({ target, caFile, callingAet, ...(clientFiles ? { clientFiles } : {}), ...(tlsOnly ? { tlsOnlyPort: tlsOnly.port } : {}) });
         log.info(`paths: ${paths.map((p) => `${p.name} ${p.endpoint.host}:${p.endpoint.port}${p.endpoint.tls ? (p.endpoint.tls.clientCert ? " (mutual TLS)" : " (TLS)") : ""}`).join(", ")}; concurrency ${concurrency}`);
         await measure({ ctx, target, paths, sizes, concurrency, repeat, storescu, setupCount });
@@ -157,7 +157,7 @@ export function withDirectPath(target: SmokeTarget, flags: Record<string, unknow
  * storescu reads the client certificate and the CA from files: the key goes to a 0600 file in a 0700 folder,
  * removed after; a CA discovered in the cluster (held in memory) is written beside it.
  */
-async function withClientFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined, caFile: string | undefined) => Promise<void>): Promise<void> {
+async function withTlsFiles(target: SmokeTarget, use: (files: { cert: string; key: string } | undefined, caFile: string | undefined) => Promise<void>): Promise<void> {
   if (!target.client && (target.caFile || !target.ca)) return use(undefined, target.caFile);
   const { client, ca } = target;
   await withPrivateDir(async (dir) => {

@@ -12,6 +12,7 @@ import { buildAll, describeBuild } from "./build.ts";
 import { clusterState, components, describeComponents, startCluster, stopCluster } from "./cluster.ts";
 import { binaries, clusterLayout, contextName, type ClusterLayout } from "./layout.ts";
 import { realNodeUp, realNodeUsage } from "../real-node/real-node.ts";
+import { extrasHelp, parseExtras } from "../real-node/extras.ts";
 
 export const defaultNodes = 3;
 
@@ -42,16 +43,19 @@ export const task: Task = {
   flags: {
     nodes: { type: "string", description: `number of simulated nodes (default ${defaultNodes})` },
     "real-node": { type: "boolean", description: "one real node instead of simulated ones: kubelet, kube-proxy, containerd, CNI, CoreDNS, MetalLB, a PVC provisioner, the Traefik stand-in (root, overlayfs; docs/cluster.md)" },
+    with: { type: "string", description: `with --real-node: ${extrasHelp}` },
   },
   run: async (ctx) => {
     const layout = clusterLayout();
+    if (ctx.flags.with !== undefined && !ctx.flags["real-node"]) throw new TaskError("--with adds extras to the real node: give --real-node too", { code: "usage" });
+    const extras = parseExtras(ctx.flags.with);
     if (ctx.flags["real-node"]) {
       if (ctx.flags.nodes !== undefined) throw new TaskError("--nodes and --real-node do not go together: the real node is one node", { code: "usage" });
       if (ctx.dryRun) {
-        log.info(`${style.yellow("[dry-run]")} would build the control plane, kubelet, kube-proxy, system components and images if needed, then start cluster ${layout.name} with one real node`);
+        log.info(`${style.yellow("[dry-run]")} would build the control plane, kubelet, kube-proxy, system components${extras.length ? `, ${extras.map((extra) => extra.name).join(", ")}` : ""} and images if needed, then start cluster ${layout.name} with one real node`);
         return;
       }
-      const report = await realNodeUp(layout);
+      const report = await realNodeUp(layout, extras);
       if (report) {
         const figures = Object.entries(report.seconds).map(([part, seconds]) => `${part} ${seconds.toFixed(1)}s`).join(", ");
         log.ok(`cluster ${layout.name} up with a real node (${figures})`);

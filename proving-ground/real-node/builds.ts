@@ -19,7 +19,10 @@ import { buildWrapper, kubernetesModule } from "../cluster/build.ts";
 import { controlPlaneGoMod, versionLdflags } from "../cluster/wrapper-modules.ts";
 import { nodeCache } from "./layout.ts";
 
-export type ComponentName = keyof Omit<typeof pins.realNode, "suites">;
+/** pins.realNode entries that are not system components of every real node: the Debian suites, and the extras built on demand (extras.ts). */
+const notComponents = ["suites", "certManager"] as const;
+
+export type ComponentName = keyof Omit<typeof pins.realNode, (typeof notComponents)[number]>;
 
 export interface NodeBinaries {
   kubelet: string;
@@ -30,7 +33,7 @@ export interface NodeBinaries {
 
 export function nodeBinaries(cache = nodeCache()): NodeBinaries {
   const components = Object.fromEntries(
-    (Object.keys(pins.realNode).filter((key) => key !== "suites") as ComponentName[]).map((name) => [name, join(cache.modules, `${name}-${pins.realNode[name].version}`, "bin", name)]),
+    (Object.keys(pins.realNode).filter((key) => !(notComponents as readonly string[]).includes(key)) as ComponentName[]).map((name) => [name, join(cache.modules, `${name}-${pins.realNode[name].version}`, "bin", name)]),
   ) as Record<ComponentName, string>;
   return { kubelet: join(cache.node, "bin", "kubelet"), kubeProxy: join(cache.node, "bin", "kube-proxy"), components, pause: join(cache.pause, "pause") };
 }
@@ -54,7 +57,7 @@ export const traefikExtModule = {
   ].join("\n"),
 };
 
-const stampOf = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
+export const stampOf = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
 /** A Go module built into one binary: its path, pinned version, main package and served replacements for what the proxy lacks. */
 export interface ModulePin {
@@ -117,7 +120,7 @@ export async function buildComponent({ go, env }: GoToolchain, name: string, out
 }
 
 /** The module cache is read-only; the copy must be writable (go.sum updates, the ext folder, cleanup). */
-function chmodAll(dir: string): void {
+export function chmodAll(dir: string): void {
   chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);

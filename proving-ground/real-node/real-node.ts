@@ -14,6 +14,7 @@ import { requireGo } from "../../tasks/lib/go.ts";
 import { log, progress } from "../../tasks/lib/log.ts";
 import { toYaml, type KubeObject } from "../../tasks/lib/manifests.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
+import { requireToolPath } from "../../tasks/lib/tools.ts";
 import { waitUntil } from "../../tasks/lib/wait.ts";
 import { ensurePackages } from "../local/packages.ts";
 import { buildAll, describeBuild } from "../cluster/build.ts";
@@ -39,6 +40,7 @@ import { addresses, nodeLayout, nodeName } from "./layout.ts";
 import { runningNodeProcesses, startApiForwarder, startContainerd, startKubelet, startKubeProxy, stopNode } from "./node.ts";
 import { nodePackages, readMachineFacts, requireRealNodeMachine } from "./preflight.ts";
 import { traefikStandIn } from "./stand-ins.ts";
+import type { NodeExtra } from "./extra.ts";
 import { corednsObjects, localPathObjects, metallbObjects, moduleDir } from "./system.ts";
 
 export type RealNodeState = "absent" | "running" | "stale";
@@ -102,14 +104,19 @@ export function valuesFileText(images: { orthanc: string; postgresql: string }):
 }
 
 /** Starts the control plane and the real node; `cluster` is the simulated cluster's layout (kubeconfig, kwokctl folder). */
-export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport | undefined> {
+export async function realNodeUp(cluster: ClusterLayout, extras: readonly NodeExtra[] = []): Promise<RealNodeReport | undefined> {
   const layout = nodeLayout(cluster.dir);
   requireRealNodeMachine(await readMachineFacts());
   const state = realNodeState(cluster);
   if (state === "running") {
-    log.ok(`cluster ${cluster.name} with its real node ${nodeName} is already running; nothing changed:`);
+    log.ok(`cluster ${cluster.name} with its real node ${nodeName} is already running; ${extras.length ? `installing ${extras.map((extra) => extra.name).join(", ")} (if not there yet)` : "nothing changed"}:`);
     for (const line of describeComponents(components(cluster, binaries()))) log.info(line);
     for (const { process, pid } of runningNodeProcesses(layout, nodeBinaries())) log.info(`${process.name} (pid ${pid})`);
+    if (extras.length) {
+      const built = await buildExtras(extras);
+      await importImages(layout.containerdSocket, built.flatMap((extra) => extra.images));
+      await installExtras(cluster, built);
+    }
     return undefined;
   }
   if (state === "absent" && (await readMachineFacts()).linkExists) {
@@ -136,6 +143,8 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
   seconds.buildNode = nodeBuild.seconds;
   const images = (await timed("building the images (cached by content)", () => buildImages(nodeBuild.value.binaries))).value;
   const image = (name: string) => imageByName(images, name);
+  const built = await buildExtras(extras);
+  for (const extra of built) seconds[`build ${extra.extra.name}`] = extra.seconds;
 
   const started = Date.now();
   mkdirSync(layout.dir, { recursive: true });
@@ -159,7 +168,7 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
   await startApiForwarder(layout, cluster.kubeconfig);
   seconds.containerd = (await timed("starting containerd and importing the images", async () => {
     await startContainerd(layout, image("pause"));
-    await importImages(layout.containerdSocket, images);
+    await importImages(layout.containerdSocket, [...images, ...built.flatMap((extra) => extra.images)]);
     await tagImage(layout.containerdSocket, image("orthanc"), upstreamOrthancImage());
   })).seconds;
   log.info(`Orthanc image stand-in (Debian sid's Orthanc 1.13) also named ${upstreamOrthancImage()} in the node's containerd: the name manual/ and the gitops HelmReleases pin`);
@@ -194,10 +203,36 @@ export async function realNodeUp(cluster: ClusterLayout): Promise<RealNodeReport
       },
     });
   })).seconds;
+  Object.assign(seconds, await installExtras(cluster, built));
   writeFileSync(layout.valuesFile, valuesFileText({ orthanc: image("orthanc"), postgresql: image("postgresql") }));
-  writeFileSync(layout.images, stringify(Object.fromEntries(images.map((built) => [built.spec.name, built.name]))));
+  writeFileSync(layout.images, stringify(Object.fromEntries([...images, ...built.flatMap((extra) => extra.images)].map((one) => [one.spec.name, one.name]))));
   seconds.start = (Date.now() - started) / 1000;
   return { seconds, images };
+}
+
+interface BuiltExtra {
+  extra: NodeExtra;
+  images: BuiltImage[];
+  seconds: number;
+}
+
+/** Builds the extras (cached by content) before anything on the host changes. */
+async function buildExtras(extras: readonly NodeExtra[]): Promise<BuiltExtra[]> {
+  const built: BuiltExtra[] = [];
+  for (const extra of extras) built.push({ extra, ...(await timed(`building ${extra.name} (cached by content)`, () => extra.build())).value });
+  return built;
+}
+
+/** Installs each extra into the running cluster; seconds per extra. */
+async function installExtras(cluster: ClusterLayout, built: readonly BuiltExtra[]): Promise<Record<string, number>> {
+  const seconds: Record<string, number> = {};
+  const helm = async (args: string[]) => (await run(requireToolPath("helm"), ["--kubeconfig", cluster.kubeconfig, "--kube-context", contextName(cluster), ...args], { silent: true, timeoutMs: 600_000 })).stdout;
+  const dir = join(nodeLayout(cluster.dir).dir, "extras");
+  mkdirSync(dir, { recursive: true });
+  for (const { extra, images } of built) {
+    seconds[extra.name] = (await timed(`${extra.name}: ${extra.summary}`, () => extra.install({ cluster, kubectl: (args, input) => kubectl(cluster, args, input), helm, dir }, images))).seconds;
+  }
+  return seconds;
 }
 
 /** Stops the node and the control plane and undoes every host change recorded on the way up. Returns what remains different (empty: clean). */

@@ -83,6 +83,14 @@ export const pins = {
     metallb: { module: "go.universe.tf/metallb", version: "v0.15.2", package: "./controller", replace: { "github.com/metallb/frr-k8s": "v0.0.21" } },
     localPathProvisioner: { module: "github.com/rancher/local-path-provisioner", version: "v0.0.30", package: "." },
     traefik: { module: "github.com/traefik/traefik/v3", version: "v3.6.12", package: "./cmd/traefik" },
+    /**
+     * cert-manager, on demand (`make cluster-up ARGS="--real-node --with cert-manager"`, proving-ground/real-node/cert-manager.ts):
+     * v1.21.2, the newest the Go module proxy serves (checked 2026-12: v1.21.0–2), one patch behind pins.certManagerChart
+     * (v1.21.3, refused with 403). The proxy serves the library module only, not its unpublished cmd/ modules, so our own
+     * main program (proving-ground/real-node/cert-manager/*.go) is built inside a copy of it; the chart comes from the same
+     * module's deploy/charts/cert-manager. Not a system component of every real node (builds.ts leaves it out).
+     */
+    certManager: { module: "github.com/cert-manager/cert-manager", version: "v1.21.2", package: "./korthweb/cmd/cert-manager" },
     suites: { orthanc: "sid", postgresql: "bookworm" },
   },
   /**

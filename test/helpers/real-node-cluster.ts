@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "vitest";
 import { run, type RunResult } from "../../tasks/lib/exec.ts";
 import { fromRoot, repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
+import { diffHostState, readHostState, type HostState } from "../../proving-ground/real-node/host-state.ts";
 import { nodeLayout } from "../../proving-ground/real-node/layout.ts";
 import { missingForRealNode, readMachineFacts } from "../../proving-ground/real-node/preflight.ts";
 import { holdRealNodeLock, type HeldLock } from "./real-node-lock.ts";
@@ -46,6 +46,8 @@ export class RealNodeSession {
   waitedSeconds = 0;
   /** Set once cluster-up ran: close() then runs cluster-down. */
   up = false;
+  /** Seconds each timed step took, for the file's figures line. */
+  readonly timings: Record<string, number> = {};
   private lock: HeldLock | undefined;
 
   constructor(prefix: string) {
@@ -70,19 +72,35 @@ export class RealNodeSession {
     rmSync(this.work, { recursive: true, force: true });
   }
 
-  make(target: string, vars: Record<string, string> = {}): Promise<RunResult> {
-    return run("make", ["-s", "--no-print-directory", target, ...Object.entries(vars).map(([key, value]) => `${key}=${value}`)], { cwd: repoRoot, env: this.env, allowFailure: true, silent: true, timeoutMs: 1_800_000 });
-  }
+  // Arrow properties: test files take them apart (`const { make, kubectl } = session`).
+  make = (target: string, vars: Record<string, string> = {}): Promise<RunResult> =>
+    run("make", ["-s", "--no-print-directory", target, ...Object.entries(vars).map(([key, value]) => `${key}=${value}`)], { cwd: repoRoot, env: this.env, allowFailure: true, silent: true, timeoutMs: 1_800_000 });
 
-  node(script: string, args: string[] = []): Promise<RunResult> {
-    return run(process.execPath, [fromRoot(script), ...args], { cwd: repoRoot, env: this.env, allowFailure: true, silent: true, timeoutMs: 900_000 });
-  }
+  node = (script: string, args: string[] = []): Promise<RunResult> =>
+    run(process.execPath, [fromRoot(script), ...args], { cwd: repoRoot, env: this.env, allowFailure: true, silent: true, timeoutMs: 900_000 });
 
-  kubectl = (args: string[]): Promise<RunResult> => run(join(toolsBinDir, "kubectl"), args, { env: this.env, allowFailure: true, silent: true, timeoutMs: 120_000 });
+  /** kubectl against the session's cluster, with stdin when given (objects made up by a test). */
+  kubectl = (args: string[], input?: string): Promise<RunResult> =>
+    run(join(toolsBinDir, "kubectl"), args, { env: this.env, allowFailure: true, silent: true, timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
 
-  async kubectlJson<T>(args: string[]): Promise<T> {
+  kubectlJson = async <T>(args: string[]): Promise<T> => {
     const result = await this.kubectl([...args, "-o", "json"]);
     if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
     return JSON.parse(result.stdout) as T;
+  };
+
+  /** Runs a step and records its seconds under `name` in `timings`. */
+  timed = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await action();
+    this.timings[name] = (Date.now() - started) / 1000;
+    return result;
+  };
+
+  /** `make <target>` (cluster-down, demo-down) as the file's last step: its result and how the host now differs from before. */
+  async bringDown(target = "cluster-down"): Promise<{ result: RunResult; hostDifferences: string[] }> {
+    const result = await this.timed(target === "cluster-down" ? "clusterDown" : "demoDown", () => this.make(target));
+    this.up = false;
+    return { result, hostDifferences: diffHostState(this.before!, await readHostState()) };
   }
 }

@@ -34,10 +34,9 @@
 // overlayfs: in CI (CI=true) a machine without them FAILS this file with the
 // reason; elsewhere it is skipped with the reason printed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run, type RunResult } from "../../tasks/lib/exec.ts";
+import { run } from "../../tasks/lib/exec.ts";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { podsWithoutSidecar } from "../../tasks/manual/09-verify.ts";
-import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { upstreamOrthancImage } from "../../proving-ground/real-node/images.ts";
 import { committedDashboards, scrape, serviceMonitorTargets, type ScrapeTarget } from "../../proving-ground/real-node/metrics.ts";
 import { deleteInstance, failOneJob, storeOneInstance, systemOf, type OrthancPod } from "../../proving-ground/real-node/orthanc-events.ts";
@@ -77,21 +76,11 @@ const secretsRead = (pod: Pod) =>
 describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real node", () => {
   const session = new RealNodeSession("korthweb-real-node-approaches-");
   const { clusterDir } = session;
-  const timings: Record<string, number> = {};
   const readyTimes: Record<string, number[]> = {};
   const orthancSelector = "app.kubernetes.io/name=orthanc,app.kubernetes.io/component=server";
   const gitopsSource = "--url https://example.invalid/you/korthweb.git --branch main";
 
-  const timed = async (name: string, action: () => Promise<RunResult>): Promise<RunResult> => {
-    const started = Date.now();
-    const result = await action();
-    timings[name] = (Date.now() - started) / 1000;
-    return result;
-  };
-  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
-  const node = (script: string, args: string[] = []) => session.node(script, args);
-  const kubectl = session.kubectl;
-  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
+  const { timings, timed, make, node, kubectl, kubectlJson } = session;
   const orthancPods = async (namespace: string) => (await kubectlJson<{ items: Pod[] }>(["-n", namespace, "get", "pods", "-l", orthancSelector])).items;
   const evidence = async (label: string) => console.log(`kubectl get pods -A -o wide (${label}):\n${(await kubectl(["get", "pods", "-A", "-o", "wide"])).stdout}`);
 
@@ -323,9 +312,8 @@ describe.skipIf(blockers.length > 0)("the manual and gitops approaches on a real
   });
 
   it("make cluster-down stops everything and leaves the host exactly as before", async () => {
-    const result = await timed("clusterDown", () => make("cluster-down"));
-    session.up = false;
+    const { result, hostDifferences } = await session.bringDown();
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
+    expect(hostDifferences).toEqual([]);
   }, 600_000);
 });

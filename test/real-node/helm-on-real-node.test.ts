@@ -12,9 +12,8 @@
 // it is skipped with the reason printed.
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run, type RunResult } from "../../tasks/lib/exec.ts";
+import { run } from "../../tasks/lib/exec.ts";
 import { repoRoot, toolsBinDir } from "../../tasks/lib/paths.ts";
-import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { addresses } from "../../proving-ground/real-node/layout.ts";
 import { output, printed, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
@@ -22,19 +21,7 @@ const blockers = await realNodeBlockers();
 
 describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
   const session = new RealNodeSession("korthweb-real-node-");
-  const { env, valuesFile } = session;
-  const timings: Record<string, number> = {};
-
-  const timed = async (name: string, action: () => Promise<RunResult>): Promise<RunResult> => {
-    const started = Date.now();
-    const result = await action();
-    timings[name] = (Date.now() - started) / 1000;
-    return result;
-  };
-  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
-  const node = (script: string, args: string[] = []) => session.node(script, args);
-  const kubectl = session.kubectl;
-  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
+  const { env, valuesFile, timings, timed, make, node, kubectl, kubectlJson } = session;
 
   beforeAll(async () => {
     // Another test file may run its real node now: wait for it, then record the host as it is.
@@ -173,10 +160,9 @@ describe.skipIf(blockers.length > 0)("the helm approach on a real node", () => {
   }, 600_000);
 
   it("make demo-down stops everything and leaves the host exactly as before", async () => {
-    const result = await timed("demoDown", () => make("demo-down"));
-    session.up = false;
+    const { result, hostDifferences } = await session.bringDown("demo-down");
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
+    expect(hostDifferences).toEqual([]);
     const again = await make("demo-down");
     expect(again.exitCode, output(again)).toBe(0);
     expect(printed(again)).toMatch(/no demo is running.*nothing changed/);
