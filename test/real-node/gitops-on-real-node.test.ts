@@ -216,6 +216,13 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
       }
       const database = await kubectlJson<{ status: { readyReplicas?: number } }>(["-n", tenant, "get", "statefulset", "orthanc-db-postgresql"]);
       expect(database.status.readyReplicas).toBe(1);
+      // The release is Ready although its backup volume is not Bound: local-path binds on first consumer and no backup
+      // has run yet. Without the HelmRelease's healthCheckExprs rule helm-controller waited for it until the install timed out.
+      const claim = await kubectlJson<{ metadata: { labels?: Record<string, string> }; spec: { storageClassName?: string }; status: { phase: string } }>(["-n", tenant, "get", "pvc", "orthanc-backups"]);
+      expect(claim.status.phase).toBe("Pending");
+      expect(claim.metadata.labels?.["app.kubernetes.io/component"]).toBe("backup");
+      const storageClass = await kubectlJson<{ volumeBindingMode: string }>(["get", "storageclass", claim.spec.storageClassName ?? "local-path"]);
+      expect(storageClass.volumeBindingMode).toBe("WaitForFirstConsumer");
     }
   }, 300_000);
 

@@ -314,6 +314,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: backup
 {{- end -}}
 
+{{- define "orthanc.backupLabels" -}}
+{{ include "orthanc.backupSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | quote }}
+app.kubernetes.io/part-of: korthweb
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
 {{- define "orthanc.backupImage" -}}
 {{- $i := .Values.backup.image -}}
 {{- if $i.digest -}}{{ $i.repository }}@{{ $i.digest }}{{- else -}}{{ $i.repository }}:{{ $i.tag }}{{- end -}}
