@@ -276,6 +276,17 @@ async function foreignCredentials(options: TargetOptions, kube: Kube): Promise<S
   return { username: await read("username"), password: await read("password"), source: `Secret ${ref.namespace}/${ref.name}` };
 }
 
+/** Orthanc's login: --username/--password or the environment, else the --credentials-secret (default NAMESPACE/orthanc-admin). */
+async function loginFor(options: TargetOptions, kube: Kube, namespace: string, env: NodeJS.ProcessEnv) {
+  const explicit = explicitCredentials(options, env);
+  if (explicit) return explicit;
+  const ref = splitRef(options.get("credentials-secret") ?? `${namespace}/orthanc-admin`, "credentials-secret");
+  return {
+    credentials: { username: await secretValue(kube, ref, "username", "credentials-secret"), password: await secretValue(kube, ref, "password", "credentials-secret") },
+    source: `Secret ${ref.namespace}/${ref.name}`,
+  };
+}
+
 /**
  * The target without its gateway (--via port-forward): Orthanc's Service through kubectl port-forward,
  * plain HTTP and DICOM on 127.0.0.1, and the reason in the target itself so the output says it.
@@ -291,14 +302,7 @@ async function portForwardTarget(options: TargetOptions, settings: Settings, kub
   if (!http || !dicom) throw new TaskError(`Service ${namespace}/${release} has no ports named http and dicom (the orthanc chart's)`, { code: "usage" });
   const forward = await portForward(requireToolPath("kubectl"), kube.options.context ? ["--context", kube.options.context] : [], namespace, release, [http, dicom]);
   try {
-    let credentials = explicitCredentials(options, env);
-    if (!credentials) {
-      const ref = splitRef(options.get("credentials-secret") ?? `${namespace}/orthanc-admin`, "credentials-secret");
-      credentials = {
-        credentials: { username: await secretValue(kube, ref, "username", "credentials-secret"), password: await secretValue(kube, ref, "password", "credentials-secret") },
-        source: `Secret ${ref.namespace}/${ref.name}`,
-      };
-    }
+    const credentials = await loginFor(options, kube, namespace, env);
     const fromConfig = await aetFromConfigMap(kube, namespace, release);
     const names = hostnames(settings.domain, options.get("tenant"));
     const foreign = await foreignCredentials(options, kube);
@@ -356,14 +360,7 @@ export async function kubeTarget(options: TargetOptions, settings: Settings, kub
   const caRef = splitRef(options.get("ca-secret") ?? `${namespace}/${release}-tls`, "ca-secret");
   const caFile = options.get("ca-file");
   const ca = caFile ? readCa(caFile) : await secretValue(kube, caRef, "ca.crt", "ca-secret");
-  let credentials = explicitCredentials(options, env);
-  if (!credentials) {
-    const ref = splitRef(options.get("credentials-secret") ?? `${namespace}/orthanc-admin`, "credentials-secret");
-    credentials = {
-      credentials: { username: await secretValue(kube, ref, "username", "credentials-secret"), password: await secretValue(kube, ref, "password", "credentials-secret") },
-      source: `Secret ${ref.namespace}/${ref.name}`,
-    };
-  }
+  const credentials = await loginFor(options, kube, namespace, env);
   const fromConfig = await aetFromConfigMap(kube, namespace, release);
   let client = clientFromFiles(options);
   if (!client) {
