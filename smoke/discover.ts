@@ -14,7 +14,7 @@ import { displayPath } from "../tasks/lib/paths.ts";
 import { hostnames, type Settings } from "../tasks/lib/settings.ts";
 import type { FlagSpec, FlagValues } from "../tasks/lib/task.ts";
 import { requireToolPath } from "../tasks/lib/tools.ts";
-import { portForward } from "./port-forward.ts";
+import { orthancServicePorts, portForward } from "./port-forward.ts";
 import { defaultCallingAet, type Credentials, type KeyMaterial, type SmokeTarget, type TargetFile } from "./target.ts";
 
 interface Option {
@@ -294,12 +294,11 @@ async function loginFor(options: TargetOptions, kube: Kube, namespace: string, e
 async function portForwardTarget(options: TargetOptions, settings: Settings, kube: Kube, context: string, env: NodeJS.ProcessEnv): Promise<SmokeTarget> {
   const namespace = settings.namespaces.orthanc;
   const release = settings.releases.orthanc;
-  const service = await kube.get<{ spec?: { ports?: { name?: string; port: number }[] } }>("service", release, namespace);
+  const service = await kube.get<{ spec?: { ports?: { name?: string; port: number; targetPort?: number | string }[] } }>("service", release, namespace);
   if (!service) throw new TaskError(`Orthanc's Service ${namespace}/${release} not found`, { code: "usage", hint: "is this the right context, --namespace and --release?" });
-  const ports = service.spec?.ports ?? [];
-  const http = ports.find((port) => port.name === "http")?.port;
-  const dicom = ports.find((port) => port.name === "dicom")?.port;
-  if (!http || !dicom) throw new TaskError(`Service ${namespace}/${release} has no ports named http and dicom (the orthanc chart's)`, { code: "usage" });
+  const found = orthancServicePorts(service.spec?.ports ?? []);
+  if (!found) throw new TaskError(`Service ${namespace}/${release} has no ports leading to the container ports named http and dicom (the orthanc chart's)`, { code: "usage", hint: "is --release the orthanc chart's release?" });
+  const { http, dicom } = found;
   const forward = await portForward(requireToolPath("kubectl"), kube.options.context ? ["--context", kube.options.context] : [], namespace, release, [http, dicom]);
   try {
     const credentials = await loginFor(options, kube, namespace, env);

@@ -39,3 +39,22 @@ export function portForward(kubectl: string, contextArgs: readonly string[], nam
     });
   });
 }
+
+interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+}
+
+/**
+ * Orthanc's HTTP and DICOM ports on its Service, found by the container ports they lead to ("http", "dicom" in the
+ * chart's Deployment): the Service's own port names follow Istio's protocol prefixes (http-web, tcp-dicom) and may
+ * differ elsewhere. Undefined when either is missing.
+ */
+export function orthancServicePorts(ports: readonly ServicePort[]): { http: number; dicom: number } | undefined {
+  const leadingTo = (container: string) => ports.find((port) => port.targetPort === container)?.port;
+  const http = leadingTo("http");
+  const dicom = leadingTo("dicom");
+  return http && dicom ? { http, dicom } : undefined;
+}
+
