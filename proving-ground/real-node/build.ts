@@ -52,7 +52,7 @@ export const task: Task = {
         (built.length ? ` (${built.map(([name, seconds]) => `${name} ${seconds.toFixed(0)}s`).join(", ")})` : " (binaries cached)") +
         `; images: ${[...images, fluxImage].map((image) => `${image.spec.name}${image.seconds ? ` ${image.seconds.toFixed(0)}s` : " cached"}`).join(", ")}; extras: ${extras.join(", ")}`,
     );
-    log.ok(`Flux's controllers and their stand-in image: ${Object.values(flux).some((seconds) => seconds > 0) ? `${fluxSeconds.toFixed(0)}s` : "cached"}`);
+    log.ok(`Flux's controllers and their stand-in image: ${Object.values(flux).some((seconds) => seconds > 0) || fluxImage.seconds > 0 ? `${fluxSeconds.toFixed(0)}s` : "cached"}`);
   },
 };
 

@@ -78,7 +78,17 @@ export function fluxImageSpec(binaries: Record<FluxControllerKey, string>): Imag
   return {
     name: "flux-controllers",
     version: pins.flux.version,
-    recipe: { kind: "files", files: Object.fromEntries(controllerKeys.map((key) => [`/usr/local/bin/${fluxControllerNames[key]}`, binaries[key]])) },
+    // On Debian with the tools Flux's own images carry beside the binary (kustomize-controller's: git and
+    // openssh-client for remote bases, gnupg for SOPS): without git a remote base fails on the missing program,
+    // and the lockdown's refusal (--no-remote-bases) could not be told from that.
+    recipe: {
+      kind: "debian",
+      suite: pins.realNode.suites.flux,
+      packages: ["git", "openssh-client", "gnupg", "ca-certificates"],
+      hooks: [],
+      copyIn: [],
+      files: Object.fromEntries(controllerKeys.map((key) => [`/usr/local/bin/${fluxControllerNames[key]}`, binaries[key]])),
+    },
     // Flux's images run as nobody.
     user: "65534:65534",
     standsInFor: `ghcr.io/fluxcd/{source,kustomize,helm}-controller of Flux ${pins.flux.version} (${controllerKeys.map((key) => `${fluxControllerNames[key]} ${pins.realNodeFlux[key].version}`).join(", ")}, built from their Go modules, one image)`,

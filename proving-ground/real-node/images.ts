@@ -26,6 +26,8 @@ interface DebianRecipe {
   hooks: { script: string; args: string[] }[];
   /** Files from images/ copied to /usr/local/bin. */
   copyIn: string[];
+  /** Absolute path in the image → file on this machine (our builds), installed executable. */
+  files?: Record<string, string>;
 }
 
 interface FilesRecipe {
@@ -52,9 +54,8 @@ export function recipeKey(spec: ImageSpec): string {
   if (spec.recipe.kind === "debian") {
     for (const hook of spec.recipe.hooks) hash.update(readFileSync(join(hooksDir, hook.script)));
     for (const file of spec.recipe.copyIn) hash.update(readFileSync(join(hooksDir, file)));
-  } else {
-    for (const [target, source] of Object.entries(spec.recipe.files).sort()) hash.update(target).update(readFileSync(source));
   }
+  for (const [target, source] of Object.entries(spec.recipe.files ?? {}).sort()) hash.update(target).update(readFileSync(source));
   return hash.digest("hex").slice(0, 12);
 }
 
@@ -129,6 +130,8 @@ async function buildRootfs(spec: ImageSpec, tar: string): Promise<void> {
   }
   const hooks = recipe.hooks.map((hook) => `--customize-hook=sh ${join(hooksDir, hook.script)} "$1" ${hook.args.join(" ")}`);
   const copies = recipe.copyIn.map((file) => `--customize-hook=copy-in ${join(hooksDir, file)} /usr/local/bin`);
+  // upload names the file inside but keeps no mode: made executable after.
+  const uploads = Object.entries(recipe.files ?? {}).flatMap(([target, source]) => [`--customize-hook=upload ${source} ${target}`, `--customize-hook=chmod 0755 "$1"${target}`]);
   await run(
     "mmdebstrap",
     [
@@ -140,6 +143,7 @@ async function buildRootfs(spec: ImageSpec, tar: string): Promise<void> {
       // The mirror serves frozen snapshots whose Release files are past their Valid-Until date.
       '--aptopt=Acquire::Check-Valid-Until "false"',
       ...copies,
+      ...uploads,
       ...hooks,
       // apt's lists and caches do not belong in the image.
       "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*",

@@ -76,7 +76,8 @@ export const pins = {
    * metallb: v0.16.2 needs github.com/metallb/frr-k8s v0.0.27 (refused; v0.0.21 is the newest served, and 0.16's
    * code needs 0.0.27's API); v0.15.2 pins v0.0.20 (refused too) and builds with v0.0.21, set by `replace`.
    * Images for Orthanc and PostgreSQL
-   * are built from Debian suites (orthanc: sid, the only suite with Orthanc 1.13; postgresql: bookworm).
+   * are built from Debian suites (orthanc: sid, the only suite with Orthanc 1.13; postgresql: bookworm; flux: bookworm, for
+   * the git, ssh and gpg that Flux's kustomize-controller image carries).
    */
   realNode: {
     coredns: { module: "github.com/coredns/coredns", version: "v1.15.0", package: "." },
@@ -91,7 +92,7 @@ export const pins = {
      * module's deploy/charts/cert-manager. Not a system component of every real node (builds.ts leaves it out).
      */
     certManager: { module: "github.com/cert-manager/cert-manager", version: "v1.21.2", package: "./korthweb/cmd/cert-manager" },
-    suites: { orthanc: "sid", postgresql: "bookworm" },
+    suites: { orthanc: "sid", postgresql: "bookworm", flux: "bookworm" },
   },
   /**
    * Flux's controllers for the real-node tier's gitops run (proving-ground/real-node/flux.ts), built from the Go

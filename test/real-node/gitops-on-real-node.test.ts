@@ -303,15 +303,17 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
   };
 
   it("the lockdown holds: a remote base fails with kustomize-controller's own error, and nothing of it is created", async () => {
-    // A reserved name (.invalid): were remote bases allowed, the clone would fail on DNS, a different error.
+    // A remote base that can be fetched: this machine's Git server. kustomize clones it with git (in the image, as in
+    // Flux's own), and the lockdown's secure filesystem refuses to read the clone, outside the source's artifact.
+    // Were remote bases allowed, the clone would be built; without git in the image it would fail on the missing program.
     const { message } = await violation(
-      "https://git.invalid/korthweb//gitops/tenants/base/workload?ref=main",
+      `${server!.url}//gitops/tenants/base/workload?ref=main`,
       undefined,
       ["-n", "bhc", "get", "kustomizations.kustomize.toolkit.fluxcd.io", "tenant"],
       /not in or below/i,
       [],
     );
-    expect(message).not.toMatch(/no such host|could not resolve|unable to access/i);
+    expect(message).not.toMatch(/no 'git' program|no such host|could not resolve|unable to access/i);
   }, 600_000);
 
   it("the lockdown holds: a manifest targeting mhr's namespace fails as forbidden for bhc's account, and nothing is created in mhr", async () => {
