@@ -20,7 +20,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../tasks/lib/exec.ts";
 import { repoRoot } from "../../tasks/lib/paths.ts";
-import { diffHostState, readHostState } from "../../proving-ground/real-node/host-state.ts";
 import { gitopsImageNames } from "../../proving-ground/real-node/flux.ts";
 import { publishCheckout, startGitServer, type GitServer } from "../../proving-ground/real-node/git-server.ts";
 import { realNodeClusterPath } from "../../proving-ground/real-node/gitops-tree.ts";
@@ -57,21 +56,11 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
   const clusterDir = session.clusterDir;
   const gitRoot = join(work, "git");
   const checkout = join(work, "checkout");
-  const timings: Record<string, number> = {};
   let server: GitServer | undefined;
   let fluxManifest = "";
   let installArgs = "";
 
-  const timed = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    const result = await action();
-    timings[name] = (Date.now() - started) / 1000;
-    return result;
-  };
-  const make = (target: string, vars: Record<string, string> = {}) => session.make(target, vars);
-  const node = (script: string, args: string[] = []) => session.node(script, args);
-  const kubectl = session.kubectl;
-  const kubectlJson = <T>(args: string[]) => session.kubectlJson<T>(args);
+  const { make, node, kubectl, kubectlJson, timed, timings } = session;
   const git = (args: string[]) => run("git", ["-C", checkout, ...args], { silent: true, env: { GIT_AUTHOR_NAME: "korthweb test", GIT_AUTHOR_EMAIL: "test@korthweb.test", GIT_COMMITTER_NAME: "korthweb test", GIT_COMMITTER_EMAIL: "test@korthweb.test" } });
   const kustomizations = () => kubectlJson<{ items: FluxObject[] }>(["get", "kustomizations.kustomize.toolkit.fluxcd.io", "-A"]);
   const helmReleases = () => kubectlJson<{ items: FluxObject[] }>(["get", "helmreleases.helm.toolkit.fluxcd.io", "-A"]);
@@ -391,9 +380,8 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
   it("make cluster-down stops everything and leaves the host exactly as before", async () => {
     await server?.close();
     server = undefined;
-    const result = await timed("clusterDown", () => make("cluster-down"));
-    session.up = false;
+    const { result, hostDifferences } = await session.bringDown();
     expect(result.exitCode, output(result)).toBe(0);
-    expect(diffHostState(session.before!, await readHostState())).toEqual([]);
+    expect(hostDifferences).toEqual([]);
   }, 600_000);
 });
