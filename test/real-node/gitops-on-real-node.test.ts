@@ -369,7 +369,11 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
     for (const file of readdirSync(tenantFolder)) if (file !== "kustomization.yaml") rmSync(join(tenantFolder, file));
     const commit = await publish("bhc: back to the published workload");
     await fetchNow();
-    await waitFor("bhc/tenant Ready at the reverted commit", 300_000, async () => {
+    // kustomize-controller first finishes the health checks of the refused revision (its HelmRelease never turns
+    // Ready): up to the Kustomization's timeout, then the next commit applies.
+    const timeoutSeconds = Number(/^(\d+)m$/.exec(String((await tenantUnit("bhc")).spec.timeout))?.[1] ?? Number.NaN) * 60;
+    expect(timeoutSeconds).toBeGreaterThan(0);
+    await waitFor("bhc/tenant Ready at the reverted commit", (timeoutSeconds + 240) * 1000, async () => {
       const unit = await tenantUnit("bhc");
       return ready(unit)?.status === "True" && unit.status?.lastAppliedRevision === `main@sha1:${commit}` ? true : undefined;
     });
