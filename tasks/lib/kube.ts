@@ -10,6 +10,13 @@ import { requireToolPath } from "./tools.ts";
 
 export const fieldManager = "korthweb";
 
+/**
+ * How long a delete waits for its objects (and, foreground, their dependents) to be gone. Without a bound,
+ * `kubectl delete --wait` waited 50 minutes for a cluster that had gone away; kubectl then fails with
+ * "timed out waiting for the condition", naming what is left.
+ */
+export const deleteWait = ["--wait=true", "--timeout=600s"];
+
 export interface KubeOptions {
   context: string | undefined;
   dryRun: boolean;
@@ -71,7 +78,7 @@ export class Kube {
       log.info(`${style.yellow("[dry-run]")} would delete ${kind} ${namespace ? `${namespace}/` : ""}${name}`);
       return;
     }
-    await this.kubectl(["delete", kind, name, ...ns, "--ignore-not-found", "--wait=true"]);
+    await this.kubectl(["delete", kind, name, ...ns, "--ignore-not-found", ...deleteWait]);
   }
 
   /** Delete every object of a kind matching a label selector, and wait until its dependents are gone too (foreground). */
@@ -80,7 +87,7 @@ export class Kube {
       log.info(`${style.yellow("[dry-run]")} would delete the ${kind} labelled ${selector} in ${namespace}`);
       return;
     }
-    await this.kubectl(["delete", kind, "-n", namespace, "-l", selector, "--ignore-not-found", "--cascade=foreground", "--wait=true"]);
+    await this.kubectl(["delete", kind, "-n", namespace, "-l", selector, "--ignore-not-found", "--cascade=foreground", ...deleteWait]);
   }
 
   /** Delete what a manifest set defines (reverse order, missing objects ignored). */
@@ -91,7 +98,7 @@ export class Kube {
       log.info(`${style.yellow("[dry-run]")} would delete ${label}: ${names.join(", ")}`);
       return;
     }
-    await this.kubectl(["delete", "--ignore-not-found", "--wait=true", "-f", "-"], { input: yaml });
+    await this.kubectl(["delete", "--ignore-not-found", ...deleteWait, "-f", "-"], { input: yaml });
   }
 
   /** The current (or selected) context name, or undefined when none is set. */

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { TaskError } from "../lib/errors.ts";
-import type { Kube } from "../lib/kube.ts";
+import { deleteWait, type Kube } from "../lib/kube.ts";
 import { crdsOf } from "../lib/crds.ts";
 import { describeObject, parseManifests, toYaml, type KubeObject } from "../lib/manifests.ts";
 import type { CrdNeed } from "../lib/task.ts";
@@ -87,7 +87,7 @@ export async function deleteFile(kube: Kube, path: string, options: { purge?: bo
     await kube.deleteManifests(objects, show(path));
     return;
   }
-  const result = await kube.kubectl(["delete", "--ignore-not-found", "--wait=true", "-f", "-"], { input: toYaml([...objects].reverse()), allowFailure: true });
+  const result = await kube.kubectl(["delete", "--ignore-not-found", ...deleteWait, "-f", "-"], { input: toYaml([...objects].reverse()), allowFailure: true });
   if (result.exitCode !== 0 && !crdGone(result.stderr)) throw new TaskError(`deleting ${show(path)} failed: ${result.stderr.trim()}`);
   for (const line of result.stdout.trim().split("\n").filter(Boolean)) log.ok(line);
 }

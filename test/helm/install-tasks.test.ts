@@ -2,8 +2,7 @@
 // --dry-run prints the ordered plan and the manifests with no cluster (and no
 // secret in the output); steps that read the cluster are run with the real
 // kubectl against a fake API server.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../tasks/lib/settings.ts";
@@ -17,6 +16,7 @@ import { summaryLines } from "../../tasks/helm/07-summary.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { startFakeCluster, type FakeCluster } from "../helpers/fake-cluster.ts";
 import { useCapturedLog } from "../helpers/log.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const lines = useCapturedLog();
 const output = () => lines.join("\n");
@@ -77,7 +77,7 @@ describe("helm-install --dry-run (no cluster)", () => {
   });
 
   it("takes the user's values file for helm/orthanc (--values), and refuses a missing one (exit 2)", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "korthweb-values-")), "mine.yaml");
+    const file = join(scratchDir("korthweb-values-"), "mine.yaml");
     writeFileSync(file, "orthanc:\n  aet: PACS01\n");
     expect(await runTasks("helm-install", installSteps, ["--dry-run", "--values", file])).toBe(0);
     expect(output()).toContain('"DicomAet": "PACS01"');
@@ -186,7 +186,7 @@ describe("steps that read the cluster (real kubectl, fake API server)", () => {
 
   it("preflight accepts another namespace's TLSStore default when --values turns the chart's off, and still checks the TLSOption", async () => {
     process.env.KUBECONFIG = writeKubeconfig(cluster.url);
-    const values = join(mkdtempSync(join(tmpdir(), "korthweb-values-")), "values.yaml");
+    const values = join(scratchDir("korthweb-values-"), "values.yaml");
     writeFileSync(values, "ingress:\n  traefik:\n    tlsStore:\n      create: false\n");
     cluster.setObjects([{ apiVersion: "traefik.io/v1alpha1", kind: "TLSStore", metadata: { name: "default", namespace: "kube-system" } }]);
     expect(await runTasks(preflightTask.id, [preflightTask], ["--values", values]), output()).toBe(0);

@@ -1,14 +1,14 @@
 // Renders helm/orthanc with the real helm binary, the way the tests need it:
 // offline (`helm template`), or against a (fake) API server so that `lookup`
 // runs (`--dry-run=server`). Returns parsed objects and small finders.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { run } from "../../tasks/lib/exec.ts";
 import { parseManifests, type KubeObject } from "../../tasks/lib/manifests.ts";
 import { fromRoot } from "../../tasks/lib/paths.ts";
 import { requireToolPath } from "../../tasks/lib/tools.ts";
+import { scratchDir } from "./scratch.ts";
 
 export const chartDir = fromRoot("helm", "orthanc");
 
@@ -26,7 +26,7 @@ export interface RenderOptions {
 export async function renderRaw(options: RenderOptions = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const files = (options.valuesFiles ?? []).map((file) => (file.startsWith("/") ? file : fromRoot(file)));
   if (options.values) {
-    const file = join(mkdtempSync(join(tmpdir(), "korthweb-values-")), "values.yaml");
+    const file = join(scratchDir("korthweb-values-"), "values.yaml");
     writeFileSync(file, stringify(options.values));
     files.push(file);
   }

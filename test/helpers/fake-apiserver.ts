@@ -1,11 +1,11 @@
 // A tiny stand-in for the Kubernetes API server's read-only discovery
 // endpoints, so preflight can be exercised with the real kubectl against
 // versions and CRD sets of our choosing. Binds 127.0.0.1 only.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { scratchDir } from "./scratch.ts";
 
 export interface FakeApiServer {
   url: string;
@@ -32,7 +32,7 @@ export async function startFakeApiServer(options: { version: string; crds: strin
 
 /** A kubeconfig file with one context "fake" pointing at `server` (or none selected). */
 export function writeKubeconfig(server: string | undefined, currentContext: string | null = "fake"): string {
-  const dir = mkdtempSync(join(tmpdir(), "korthweb-kubeconfig-"));
+  const dir = scratchDir("korthweb-kubeconfig-");
   const path = join(dir, "config");
   const body = server
     ? `apiVersion: v1

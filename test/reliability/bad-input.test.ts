@@ -4,8 +4,7 @@
 // request: none may write). Covered: no kube context (4), an unreachable API
 // server (5), a Kubernetes too old (6), missing CRDs (7), unknown flags and
 // invalid settings (2), malformed chart values (10).
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
@@ -19,6 +18,7 @@ import { uninstallSteps as manualUninstall } from "../../tasks/manual/uninstall.
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { commonKinds, startFakeCluster, type FakeCluster } from "../helpers/fake-cluster.ts";
 import { useCapturedLog } from "../helpers/log.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const lines = useCapturedLog();
 
@@ -112,7 +112,7 @@ describe("bad input and unready clusters: clear message, own exit code, nothing 
   });
 
   it("helm-install refuses malformed chart values (exit 10, naming the field) before any request", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "korthweb-values-"));
+    const dir = scratchDir("korthweb-values-");
     const file = join(dir, "values.yaml");
     writeFileSync(file, "replicaCount: two\n");
     current.requests.length = 0;
