@@ -51,6 +51,8 @@ interface Pod {
 
 const ready = (object: { status?: { conditions?: Condition[] } }) => object.status?.conditions?.find((c) => c.type === "Ready");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Seconds in a Flux duration the tree writes in whole minutes ("2m"); NaN for any other form. */
+const durationSeconds = (value: unknown) => Number(/^(\d+)m$/.exec(String(value))?.[1] ?? Number.NaN) * 60;
 
 describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux for real", () => {
   const session = new RealNodeSession("korthweb-real-node-gitops-");
@@ -250,8 +252,7 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
 
   it("a commit to the served repository (a values change for bhc) rolls out to bhc only, within the tenant Kustomization's interval", async () => {
     const unit = await tenantUnit("bhc");
-    const interval = String(unit.spec.interval);
-    const intervalSeconds = Number(/^(\d+)m$/.exec(interval)?.[1] ?? Number.NaN) * 60;
+    const intervalSeconds = durationSeconds(unit.spec.interval);
     expect(intervalSeconds).toBeGreaterThan(0);
     const mhrBefore = (await orthancPods("mhr")).items.map((pod) => pod.metadata.uid).sort();
     const mhrGeneration = (await kubectlJson<{ metadata: { generation: number } }>(["-n", "mhr", "get", "deployment", "orthanc"])).metadata.generation;
@@ -270,7 +271,7 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
     timings.rolloutSeconds = (Date.now() - started) / 1000;
     // Within the interval the test set for tenant Kustomizations, plus the GitRepository's own interval and the rollout itself.
     const source = await kubectlJson<FluxObject>(["-n", "bhc", "get", "gitrepositories.source.toolkit.fluxcd.io", "korthweb"]);
-    const sourceSeconds = Number(/^(\d+)m$/.exec(String(source.spec.interval))?.[1] ?? Number.NaN) * 60;
+    const sourceSeconds = durationSeconds(source.spec.interval);
     expect(timings.rolloutSeconds).toBeLessThan(intervalSeconds + sourceSeconds + 120);
     expect((await orthancPods("mhr")).items.map((pod) => pod.metadata.uid).sort()).toEqual(mhrBefore);
     expect((await kubectlJson<{ metadata: { generation: number } }>(["-n", "mhr", "get", "deployment", "orthanc"])).metadata.generation).toBe(mhrGeneration);
@@ -380,7 +381,7 @@ describe.skipIf(blockers.length > 0)("the gitops approach on a real node: Flux f
     await fetchNow();
     // kustomize-controller first finishes the health checks of the refused revision (its HelmRelease never turns
     // Ready): up to the Kustomization's timeout, then the next commit applies.
-    const timeoutSeconds = Number(/^(\d+)m$/.exec(String((await tenantUnit("bhc")).spec.timeout))?.[1] ?? Number.NaN) * 60;
+    const timeoutSeconds = durationSeconds((await tenantUnit("bhc")).spec.timeout);
     expect(timeoutSeconds).toBeGreaterThan(0);
     await waitFor("bhc/tenant Ready at the reverted commit", (timeoutSeconds + 240) * 1000, async () => {
       const unit = await tenantUnit("bhc");

@@ -12,12 +12,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: server
 {{- end -}}
 
-{{- define "orthanc.labels" -}}
-{{ include "orthanc.selectorLabels" . }}
+{{- define "orthanc.commonLabels" -}}
 app.kubernetes.io/version: {{ .Values.image.tag | quote }}
 app.kubernetes.io/part-of: korthweb
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "orthanc.labels" -}}
+{{ include "orthanc.selectorLabels" . }}
+{{ include "orthanc.commonLabels" . }}
 {{- end -}}
 
 {{- define "orthanc.image" -}}
@@ -316,10 +320,7 @@ app.kubernetes.io/component: backup
 
 {{- define "orthanc.backupLabels" -}}
 {{ include "orthanc.backupSelectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | quote }}
-app.kubernetes.io/part-of: korthweb
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "orthanc.commonLabels" . }}
 {{- end -}}
 
 {{- define "orthanc.backupImage" -}}
