@@ -2,11 +2,11 @@
 // of YAML/JSON) finds secret material where it must not be, and is quiet about
 // references to secrets (names of Secrets, keys, files).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { scanFile, scanHistory, scanRepository } from "../../proving-ground/audit/repo-scan.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 // Built at run time so that no secret-looking text sits in this file.
 const pemKey = ["-----BEGIN", "PRIVATE KEY-----\nMIIfake\n-----END", "PRIVATE KEY-----"].join(" ");
@@ -23,7 +23,7 @@ describe("gitleaks over the files of a repository", () => {
     ["config.ts", `const url = "${urlWithPassword}";\n`, 1, "URL with a password (user:password@host) (gitleaks rule url-with-password)"],
     ["ci.env", `GITHUB_TOKEN=${githubToken}\n`, 1, "(gitleaks rule github-pat)"],
   ])("finds the secret in %s, naming file and line", async (name, text, line, reason) => {
-    const root = mkdtempSync(join(tmpdir(), "korthweb-scan-"));
+    const root = scratchDir("korthweb-scan-");
     execFileSync("git", ["init", "-q", root]);
     writeFileSync(join(root, name), text);
     const hits = await scanRepository(root);
@@ -56,7 +56,7 @@ describe("scanFile (our structured scan of YAML and JSON)", () => {
 
 describe("scanRepository", () => {
   it("scans tracked and untracked files, skipping ignored ones", async () => {
-    const root = mkdtempSync(join(tmpdir(), "korthweb-scan-"));
+    const root = scratchDir("korthweb-scan-");
     execFileSync("git", ["init", "-q", root]);
     mkdirSync(join(root, "deploy"));
     writeFileSync(join(root, ".gitignore"), "local/\n");
@@ -78,7 +78,7 @@ describe("scanHistory", () => {
   const git = (root: string, ...args: string[]) => execFileSync("git", ["-C", root, "-c", "user.name=t", "-c", "user.email=t@t.test", ...args]);
 
   it("finds a key that a later commit deleted, naming the file, commit and line; allow-listed fixtures pass", async () => {
-    const root = mkdtempSync(join(tmpdir(), "korthweb-history-"));
+    const root = scratchDir("korthweb-history-");
     execFileSync("git", ["init", "-q", root]);
     writeFileSync(join(root, "notes.txt"), `first line\n${pemKey}\n`);
     mkdirSync(join(root, "test/fixtures/validate/bad"), { recursive: true });

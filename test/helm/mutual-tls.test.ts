@@ -5,8 +5,7 @@
 // smoke client's certificate survive upgrades; registered modalities and the
 // TLS policy; bad values fail naming the value.
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../tasks/lib/exec.ts";
@@ -15,6 +14,7 @@ import { requireToolPath } from "../../tasks/lib/tools.ts";
 import { as, chartDir, find, ofKind, render, renderRaw } from "../helpers/chart.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { startFakeCluster, type FakeCluster } from "../helpers/fake-cluster.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const secretData = (objects: readonly KubeObject[], name: string) => as<Record<string, string>>(find(objects, "Secret", name).data);
 const cert = (base64: string) => new X509Certificate(Buffer.from(base64, "base64").toString("utf8"));
@@ -86,7 +86,7 @@ describe("dicom.clientAuth optional and none", () => {
     const istio = await render({ values: { dicom: { clientAuth: "none" }, ingress: { provider: "istio" } } });
     expect(as(find(istio, "Gateway", "orthanc").spec).servers[1].tls.mode).toBe("SIMPLE");
     const notes = async (values: string) => {
-      const file = join(mkdtempSync(join(tmpdir(), "korthweb-notes-")), "values.yaml");
+      const file = join(scratchDir("korthweb-notes-"), "values.yaml");
       writeFileSync(file, values);
       const { stdout } = await run(requireToolPath("helm"), ["install", "orthanc", chartDir, "-n", "orthanc", "--dry-run=client", "-f", file], { silent: true, env: { KUBECONFIG: "/nonexistent" } });
       return stdout.slice(stdout.indexOf("NOTES:"));

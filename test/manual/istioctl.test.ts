@@ -4,8 +4,7 @@
 // accepts the IstioOperator and the Istio chart values, and refuses an
 // unknown key. istioctl comes from `make setup-go-tools` (a 1.31 build: it
 // analyses files, it does not install).
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -13,13 +12,14 @@ import { run } from "../../tasks/lib/exec.ts";
 import { findTool } from "../../tasks/lib/tools.ts";
 import { files } from "../../tasks/manual/layout.ts";
 import { manifestFiles, values } from "./manual-files.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const istioctl = () => {
   const path = findTool("istioctl");
   if (!path) throw new Error("istioctl not found: run `make setup-go-tools` (builds the pinned istioctl into .tools/bin)");
   return path;
 };
-const scratch = () => mkdtempSync(join(tmpdir(), "korthweb-istioctl-"));
+const scratch = () => scratchDir("korthweb-istioctl-");
 const analyze = (paths: readonly string[]) => run(istioctl(), ["analyze", "--use-kube=false", "-A", ...paths], { silent: true, allowFailure: true, timeoutMs: 120_000 });
 const generate = (path: string) => run(istioctl(), ["manifest", "generate", "-f", path], { silent: true, allowFailure: true, timeoutMs: 120_000 });
 

@@ -1,8 +1,7 @@
 // The manual approach's Orthanc YAML is helm/orthanc's output, committed: it
 // must equal a fresh render, and the check must notice when it does not.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../tasks/lib/paths.ts";
@@ -10,9 +9,10 @@ import { readObjects } from "../../tasks/manual/apply.ts";
 import { files } from "../../tasks/manual/layout.ts";
 import { prometheusCertDir } from "../../proving-ground/checks/manual/mesh.ts";
 import { driftError, driftedFiles, renderChart, renderFiles, splitByStep } from "../../tasks/manual/render.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const extraValues = (text: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), "korthweb-manual-")), "extra.yaml");
+  const file = join(scratchDir("korthweb-manual-"), "extra.yaml");
   writeFileSync(file, text);
   return file;
 };

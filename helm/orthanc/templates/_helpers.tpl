@@ -263,6 +263,9 @@ Fail early on values that would render a broken deployment, naming the value.
 {{- fail (printf "orthanc.config uses %s but no container env provides it: add it to extraEnv (e.g. valueFrom.secretKeyRef), or write ${%s:-default}" . $name) -}}
 {{- end -}}
 {{- end -}}
+{{- if and (gt (int .Values.drainSeconds) 0) (ge (int .Values.drainSeconds) (int .Values.terminationGracePeriodSeconds)) -}}
+{{- fail (printf "drainSeconds: %d is not below terminationGracePeriodSeconds %d: the kubelet would kill Orthanc before it could stop by itself. Lower drainSeconds or raise terminationGracePeriodSeconds" (int .Values.drainSeconds) (int .Values.terminationGracePeriodSeconds)) -}}
+{{- end -}}
 {{- if and (eq .Values.tls.mode "existingSecret") (not .Values.tls.secretName) -}}
 {{- fail "tls.secretName: required when tls.mode is existingSecret (a kubernetes.io/tls Secret with tls.crt and tls.key)" -}}
 {{- end -}}
