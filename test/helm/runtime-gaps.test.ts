@@ -7,8 +7,7 @@
 // deny-by-default NetworkPolicies with PostgreSQL reachable from Orthanc and
 // backups only, opt-in and narrow scrape access.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -16,6 +15,7 @@ import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { networkFlows, type Pod } from "../../proving-ground/checks/network-policy.ts";
 import { valuesFiles } from "../../tasks/helm/releases.ts";
 import { as, chartDir, find, ofKind, render, renderRaw } from "../helpers/chart.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const podSpec = (objects: readonly KubeObject[]) => as(find(objects, "Deployment", "orthanc").spec).template.spec;
 const orthancJson = (objects: readonly KubeObject[]) => JSON.parse(as(find(objects, "ConfigMap", "orthanc-config").data)["orthanc.json"]) as Record<string, number>;
@@ -46,7 +46,7 @@ describe("per-pod host id (the image ships /etc/hostid as the text not-generated
   });
 
   it("files/prepare.py writes 4 random bytes (gethostid's format), different for each pod", () => {
-    const dir = mkdtempSync(join(tmpdir(), "korthweb-hostid-"));
+    const dir = scratchDir("korthweb-hostid-");
     const ids = ["a", "b", "c"].map((name) => {
       const path = join(dir, name);
       const result = runPrepare(["--hostid", path]);

@@ -3,13 +3,13 @@
 // tlsPolicy 1.2 and 1.3 and every dicom.clientAuth; a render it cannot map is
 // an error naming the option.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ingressPolicy } from "../../proving-ground/local/ingress-policy.ts";
 import { bindOptions, haproxyConfig, haproxyExecutable } from "../../proving-ground/local/proxy.ts";
 import { render } from "../helpers/chart.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 const policyOf = async (values: Record<string, unknown> = {}) => ingressPolicy(await render({ values }), "orthanc", "test render");
 
@@ -25,7 +25,7 @@ describe("the stand-in's TLS policy, from the chart's TLSOptions", () => {
     const policy = await policyOf({ tlsPolicy: { minVersion: "1.3" } });
     expect(policy.web).toEqual({ minVersion: "TLSv1.3", ciphers: [], clientAuth: "none" });
     expect(policy.dicom.minVersion).toBe("TLSv1.3");
-    const dir = mkdtempSync(join(tmpdir(), "korthweb-policy-"));
+    const dir = scratchDir("korthweb-policy-");
     const pem = join(dir, "proxy.pem");
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=t", "-keyout", `${pem}.key`, "-out", `${pem}.crt`], { stdio: "ignore" });
     execFileSync("sh", ["-c", `cat ${pem}.crt ${pem}.key > ${pem}`]);

@@ -4,8 +4,7 @@
 // names it, with nothing written. The local approach and dcmtk's use of the kit
 // are proven in test/local/stack.test.ts.
 import { X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
@@ -15,10 +14,11 @@ import { find, render } from "../helpers/chart.ts";
 import { writeKubeconfig } from "../helpers/fake-apiserver.ts";
 import { commonKinds, startFakeCluster, type FakeCluster } from "../helpers/fake-cluster.ts";
 import { useCapturedLog } from "../helpers/log.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
 describe("make modality-cert against a cluster", () => {
   const lines = useCapturedLog();
-  const dir = mkdtempSync(join(tmpdir(), "korthweb-modality-"));
+  const dir = scratchDir("korthweb-modality-");
   let cluster: FakeCluster;
   let rendered: KubeObject[];
   const output = () => lines.join("\n");

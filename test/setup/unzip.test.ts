@@ -2,14 +2,14 @@
 // Debian's unzip: entries come out byte for byte (stored and deflated), and a
 // missing entry or a file that is not a zip is an error naming it.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensurePackages } from "../../tasks/lib/debian-packages.ts";
 import { readZipEntries } from "../../tasks/setup/unzip.ts";
+import { scratchDir } from "../helpers/scratch.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "korthweb-unzip-test-"));
+const dir = scratchDir("korthweb-unzip-test-");
 const zip = join(dir, "layer.zip");
 const binary = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 251));
 
