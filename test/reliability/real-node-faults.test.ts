@@ -37,7 +37,7 @@ import {
   waitPostgresqlBack,
   writeUpgradeValues,
 } from "../../proving-ground/real-node/kube-faults.ts";
-import { FaultStream, figuresTableHeader, figuresTableRow, notAcknowledged, printFigures, RestProbe, seconds, type FaultFigures } from "../../proving-ground/reliability/fault-stream.ts";
+import { acknowledged, FaultStream, figuresTableHeader, figuresTableRow, notAcknowledged, printFigures, RestProbe, seconds, type FaultFigures } from "../../proving-ground/reliability/fault-stream.ts";
 import { output, RealNodeSession, realNodeBlockers } from "../helpers/real-node-cluster.ts";
 
 const blockers = await realNodeBlockers();
@@ -143,7 +143,11 @@ describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: no
     // The stream was healthy before the fault, went on through it, and stores succeed again after it.
     expect(figures.failedBeforeFault).toBe(0);
     expect(figures.acknowledged).toBeGreaterThanOrEqual(acknowledgedBefore + acknowledgedAfter);
-    expect(figures.recoveryMs).toBeDefined();
+    // Undefined when a failure came after every acknowledgement, e.g. an association that hung until its timeout and
+    // ended after the wait for `acknowledgedAfter` (what the CI run of 2026-12-07 18:08 UTC hit before the drain).
+    const lastAck = Math.max(...acknowledged(stream.ingest.records).map((record) => record.at));
+    const late = notAcknowledged(stream.ingest.records).filter((record) => record.at > lastAck);
+    expect(figures.recoveryMs, `failures after the last acknowledgement: ${JSON.stringify(late.map((record) => ({ atSecondsAfterFault: sinceFault(record.at), cause: record.cause })))}`).toBeDefined();
     return { figures, restFailedAfterFault: restFailed.length };
   }
 
@@ -223,7 +227,6 @@ describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: no
     // maxUnavailable 0: a new pod is Ready before an old one goes, so Ready pods never fall below the replicas.
     expect(readyCounts.samples).toBeGreaterThan(0);
     expect(readyCounts.fewest).toBeGreaterThanOrEqual(replicas);
-    expectUnnoticed(outcome);
     const pods = await orthancPods(kubectl);
     for (const pod of pods) expect(revisionsBefore.has(pod.templateHash), `${pod.name} is of the new revision`).toBe(false);
     // The configuration change is in effect: every answer (Traefik balances over the pods) carries the new name.
@@ -236,6 +239,7 @@ describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: no
       readyPodsDuringRoll: `${readyCounts.fewest}..${readyCounts.most} (replicas ${replicas})`,
       pdbMaxUnavailable: pdb.spec.maxUnavailable,
     });
+    expectUnnoticed(outcome);
   }, 900_000);
 
   it("the PostgreSQL stand-in's pod deleted during the stream: its StatefulSet brings it back on the same volume, Orthanc reconnects by itself, nothing acknowledged is lost", async () => {
