@@ -92,6 +92,15 @@ describe("PostgreSQL stand-in (for bitnami's chart)", () => {
     expect(() => postgresqlStandIn("x", { ...postgresqlValues, tls: { enabled: false } })).toThrow(/tls.enabled/);
   });
 
+  it("runs the values file's preStop hook (PostgreSQL's fast shutdown) with pg_ctl on PATH, from the image's own PostgreSQL", () => {
+    expect(postgresqlValues.primary.lifecycleHooks.preStop.exec.command).toEqual(["pg_ctl", "stop", "--mode=fast", "--no-wait"]);
+    expect(container.lifecycle).toEqual(postgresqlValues.primary.lifecycleHooks);
+    const entrypoint = readFileSync(fromRoot("proving-ground", "real-node", "images", "postgresql-entrypoint.sh"), "utf8");
+    const bin = /^bin=(\S+)$/m.exec(entrypoint)?.[1];
+    expect(bin).toMatch(/^\/usr\/lib\/postgresql\/\d+\/bin$/);
+    expect(env.get("PATH").split(":")[0]).toBe(bin);
+  });
+
   it("keeps data on a PVC of the values file's size, with its extended configuration and resources", () => {
     expect(statefulSet.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(postgresqlValues.primary.persistence.size);
     expect(find(objects, "ConfigMap").data?.["override.conf"]).toBe(postgresqlValues.primary.extendedConfiguration);

@@ -242,7 +242,7 @@ describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: no
     expectUnnoticed(outcome);
   }, 900_000);
 
-  it("the PostgreSQL stand-in's pod deleted during the stream: its StatefulSet brings it back on the same volume, Orthanc reconnects by itself, nothing acknowledged is lost", async () => {
+  it("the PostgreSQL stand-in's pod deleted during the stream: a fast, clean shutdown (the values' preStop), its StatefulSet brings it back on the same volume, Orthanc reconnects by itself, nothing acknowledged is lost", async () => {
     const oldUid = await podUid(kubectl, postgresqlPod);
     const volume = async () => (await session.kubectlJson<{ metadata: { uid: string } }>(["-n", "orthanc", "get", "pvc", `data-${postgresqlPod}`])).metadata.uid;
     const volumeBefore = await volume();
@@ -272,9 +272,16 @@ describe.skipIf(blockers.length > 0)("Kubernetes-level faults on a real node: no
     expect(await volume()).toBe(volumeBefore);
     // The same Orthanc pods before and after: they were not replaced, they reconnected.
     expect((await orthancPods(kubectl)).map((pod) => pod.uid).sort()).toEqual(orthancBefore);
+    // The values' preStop hook (pg_ctl stop --mode=fast) stopped the old server cleanly: the new one found a database
+    // that was shut down, not one that needs crash recovery (what a SIGKILL after a smart shutdown's grace leaves).
+    const log = await kubectl(["-n", "orthanc", "logs", postgresqlPod]);
+    expect(log.exitCode, log.stderr).toBe(0);
+    expect(log.stdout).toMatch(/database system was shut down at/);
+    expect(log.stdout).not.toMatch(/not properly shut down|automatic recovery in progress|was interrupted/);
     printFigures("real-node-postgresql-pod-back", {
       postgresqlReadyAgainAfter: seconds(postgresqlBackMs),
       orthancContainerRestarts: (await restarts()) - restartsBefore,
+      startedFrom: log.stdout.match(/database system was [^\n]*/)?.[0],
     });
   }, 900_000);
 

@@ -366,6 +366,7 @@ export const sharedPostgresqlValues = [
   "auth.secretKeys.adminPasswordKey",
   "auth.secretKeys.userPasswordKey",
   "tls.enabled",
+  "primary.lifecycleHooks",
 ];
 
 const at = (value: unknown, path: string) => path.split(".").reduce<unknown>((node, key) => record(node)[key], value);
