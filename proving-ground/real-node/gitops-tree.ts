@@ -3,7 +3,7 @@
 // unfetchable here). It is the helm tier's stand-in (stand-ins.ts) built from
 // the tenants' own PostgreSQL values (gitops/tenants/base/workload/
 // postgresql.yaml: database and user, Secret orthanc-db, TLS, the volume, the
-// extended configuration), in namespace ${tenant} (Flux fills it in), with the
+// extended configuration, the preStop fast shutdown), in namespace ${tenant} (Flux fills it in), with the
 // image name the tier tags (flux.ts). Flux reads it from Git, so it is
 // committed; test/real-node/gitops-tree.test.ts fails when it drifts.
 //   node proving-ground/real-node/gitops-tree.ts [--write]    (default: check)

@@ -7,7 +7,8 @@
 // Traefik (built from its Go module) with entrypoints websecure (443) and dicom
 // (11112) on a LoadBalancer Service and the kubernetescrd provider;
 // PostgreSQL 15 (Debian's) with database and user orthanc, passwords from the
-// orthanc-db Secret, TLS, Service orthanc-db-postgresql, data on a PVC.
+// orthanc-db Secret, TLS, Service orthanc-db-postgresql, data on a PVC, the
+// values' preStop hook (a fast shutdown).
 // test/real-node/stand-ins.test.ts keeps each equal to its values file on those points.
 // They are not the upstream charts: names, labels and output say "stand-in".
 import { readFileSync } from "node:fs";
