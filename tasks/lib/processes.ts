@@ -67,6 +67,30 @@ export function isRunning(pid: number | undefined, executable: string): boolean 
   }
 }
 
+/**
+ * True once every thread of `pid` has finished exiting, so its sockets and files are
+ * closed. `isRunning` turns false earlier: /proc/PID/exe goes with the memory map,
+ * before the kernel closes the files, and the other threads of a multi-threaded server
+ * (haproxy, Orthanc) may still hold them. Only the leader left, as a zombie, means
+ * the rest are gone. Call it for a PID already known to be ours.
+ */
+export function hasExited(pid: number): boolean {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return true;
+  }
+  if (threads.length > 1 || (threads.length === 1 && threads[0] !== String(pid))) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch {
+    return true;
+  }
+}
+
 /** The PID from the file when that process is alive and is `executable`. */
 export function runningPid(pidFile: string, executable: string): number | undefined {
   const pid = readPid(pidFile);
@@ -79,12 +103,12 @@ export async function stopPid(pid: number, executable: string, name: string, tim
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isRunning(pid, executable)) return;
+    if (hasExited(pid)) return;
     await sleep(100);
   }
   log.warn(`${name} (pid ${pid}) did not stop within ${timeoutMs / 1000}s of SIGTERM; sending SIGKILL`);
   process.kill(pid, "SIGKILL");
-  while (isRunning(pid, executable)) await sleep(100);
+  while (!hasExited(pid)) await sleep(100);
 }
 
 /** SIGKILL (a crash, for fault tests) and wait until the process is gone. */
@@ -92,7 +116,7 @@ export async function killPid(pid: number, executable: string, timeoutMs = 10_00
   if (!isRunning(pid, executable)) return;
   process.kill(pid, "SIGKILL");
   const deadline = Date.now() + timeoutMs;
-  while (isRunning(pid, executable)) {
+  while (!hasExited(pid)) {
     if (Date.now() > deadline) throw new TaskError(`pid ${pid} (${executable}) is still alive ${timeoutMs / 1000}s after SIGKILL`);
     await sleep(20);
   }

@@ -281,7 +281,8 @@ describe("local stack: make local-up from nothing, smoke, reuse, negative cases,
     const old = { cert: readFileSync(kit.cert, "utf8"), key: readFileSync(kit.key, "utf8") };
     for (const file of [layout.tls.modalityCa, layout.tls.modalityCaKey, layout.tls.smokeClientCert, layout.tls.smokeClientKey]) rmSync(file);
     lines.length = 0;
-    expect(await runTasks("local-up", localUpTasks, flags)).toBe(0);
+    // The output in the message: a failure here must say which step refused and why.
+    expect(await runTasks("local-up", localUpTasks, flags), lines.join("\n")).toBe(0);
     expect(lines.join("\n")).toContain("modality CA and smoke client certificate: from this render");
     expect(lines.join("\n")).toMatch(/stopped haproxy.*its configuration changed/);
     const renewed = localTarget(new TargetOptions({}, {}), layout.target, {});
