@@ -67,28 +67,40 @@ export function isRunning(pid: number | undefined, executable: string): boolean 
   }
 }
 
+/** The fields of /proc/PID/stat after the command name (state first), or undefined when it is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the process started (clock ticks since boot): with the PID, names one process, even if the PID is reused. */
+export function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
 /**
  * True once every thread of `pid` has finished exiting, so its sockets and files are
  * closed. `isRunning` turns false earlier: /proc/PID/exe goes with the memory map,
  * before the kernel closes the files, and the other threads of a multi-threaded server
  * (haproxy, Orthanc) may still hold them. Only the leader left, as a zombie, means
- * the rest are gone. Call it for a PID already known to be ours.
+ * the rest are gone. `startTime` (from `startTimeOf` before signalling) makes a new
+ * process that took the PID count as the old one exited.
  */
-export function hasExited(pid: number): boolean {
+export function hasExited(pid: number, startTime?: string): boolean {
+  const fields = statFields(pid);
+  if (fields === undefined || (startTime !== undefined && fields[19] !== startTime)) return true;
   let threads: string[];
   try {
     threads = readdirSync(`/proc/${pid}/task`);
   } catch {
     return true;
   }
-  if (threads.length > 1 || (threads.length === 1 && threads[0] !== String(pid))) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === "Z" || state === "X";
-  } catch {
-    return true;
-  }
+  if (threads.some((thread) => thread !== String(pid))) return false;
+  return fields[0] === "Z" || fields[0] === "X";
 }
 
 /** The PID from the file when that process is alive and is `executable`. */
@@ -100,23 +112,26 @@ export function runningPid(pidFile: string, executable: string): number | undefi
 /** SIGTERM, then wait up to `timeoutMs` for the process to go; SIGKILL (with a warning) if it does not. */
 export async function stopPid(pid: number, executable: string, name: string, timeoutMs = 30_000): Promise<void> {
   if (!isRunning(pid, executable)) return;
+  const startTime = startTimeOf(pid);
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (hasExited(pid)) return;
+    if (hasExited(pid, startTime)) return;
     await sleep(100);
   }
+  if (hasExited(pid, startTime)) return;
   log.warn(`${name} (pid ${pid}) did not stop within ${timeoutMs / 1000}s of SIGTERM; sending SIGKILL`);
   process.kill(pid, "SIGKILL");
-  while (!hasExited(pid)) await sleep(100);
+  while (!hasExited(pid, startTime)) await sleep(100);
 }
 
 /** SIGKILL (a crash, for fault tests) and wait until the process is gone. */
 export async function killPid(pid: number, executable: string, timeoutMs = 10_000): Promise<void> {
   if (!isRunning(pid, executable)) return;
+  const startTime = startTimeOf(pid);
   process.kill(pid, "SIGKILL");
   const deadline = Date.now() + timeoutMs;
-  while (!hasExited(pid)) {
+  while (!hasExited(pid, startTime)) {
     if (Date.now() > deadline) throw new TaskError(`pid ${pid} (${executable}) is still alive ${timeoutMs / 1000}s after SIGKILL`);
     await sleep(20);
   }

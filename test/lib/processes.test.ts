@@ -18,6 +18,7 @@ import {
   requirePortFree,
   runningPid,
   startDetached,
+  startTimeOf,
   stopByPidFile,
   stopPid,
 } from "../../tasks/lib/processes.ts";
@@ -108,6 +109,17 @@ int main(int argc, char **argv) {
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(hasExited(pid)).toBe(true);
     expect(await isPortFree(port)).toBe(true);
+  });
+
+  it("hasExited counts a process that took the PID since as the old one gone (its start time differs)", () => {
+    const startTime = startTimeOf(process.pid);
+    expect(startTime).toMatch(/^\d+$/);
+    expect(startTimeOf(process.pid)).toBe(startTime);
+    expect(hasExited(process.pid)).toBe(false);
+    expect(hasExited(process.pid, startTime)).toBe(false);
+    expect(hasExited(process.pid, `${startTime}0`)).toBe(true);
+    expect(startTimeOf(999999999)).toBeUndefined();
+    expect(hasExited(999999999)).toBe(true);
   });
 
   it("ignores a PID file that names another program or a dead process", async () => {
