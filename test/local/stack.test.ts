@@ -118,7 +118,7 @@ describe("local stack: make local-up from nothing, smoke, reuse, negative cases,
     const settings = loadLocalSettings(defaults, {}, { KORTHWEB_LOCAL_DIR: stackDir });
     const before = stackProcesses(settings);
     lines.length = 0;
-    expect(await runTasks("local-up", localUpTasks, flags)).toBe(0);
+    expect(await runTasks("local-up", localUpTasks, flags), lines.join("\n")).toBe(0);
     expect(stackProcesses(settings)).toEqual(before);
     const text = lines.join("\n");
     expect(text).toContain("PostgreSQL already running");
@@ -133,7 +133,7 @@ describe("local stack: make local-up from nothing, smoke, reuse, negative cases,
       const before = await countInstances();
       const reportFile = join(dir, "bench.json");
       const args = ["--small", "3", "--large", "2", "--concurrency", "2", "--repeat", "1", "--report", reportFile];
-      expect(await runTasks("bench", [benchTask], args)).toBe(0);
+      expect(await runTasks("bench", [benchTask], args), lines.join("\n")).toBe(0);
       const report = JSON.parse(readFileSync(reportFile, "utf8")) as { runs: BenchRun[]; ratios: Ratio[] };
       const cases = report.runs.map((run) => `${run.client} ${run.path} ${run.size} ${run.count}`).sort();
       expect(cases).toEqual([
@@ -190,7 +190,7 @@ describe("local stack: make local-up from nothing, smoke, reuse, negative cases,
 
   it("make modality-cert --approach local: a kit that dcmtk's storescu uses (+tls key cert +cf ca); smoke takes it by --client-cert/--client-key; bad input writes nothing", async () => {
     const out = join(dir, "kit");
-    expect(await runTasks("modality-cert", [modalityCertTask], ["--name", "ct-scanner-1", "--approach", "local", "--out", out])).toBe(0);
+    expect(await runTasks("modality-cert", [modalityCertTask], ["--name", "ct-scanner-1", "--approach", "local", "--out", out]), lines.join("\n")).toBe(0);
     const kit = kitFiles(out, "ct-scanner-1");
     expect(statSync(kit.key).mode & 0o777).toBe(0o600);
     expect(statSync(kit.p12).mode & 0o777).toBe(0o600);
@@ -295,7 +295,7 @@ describe("local stack: make local-up from nothing, smoke, reuse, negative cases,
 
   it("make local-down stops everything, and smoke then says it cannot connect", async () => {
     const settings = loadLocalSettings(defaults, {}, { KORTHWEB_LOCAL_DIR: stackDir });
-    expect(await runTasks("local-down", [downTask], flags)).toBe(0);
+    expect(await runTasks("local-down", [downTask], flags), lines.join("\n")).toBe(0);
     expect(stackProcesses(settings)).toEqual({ postgresql: undefined, orthanc: undefined, proxy: undefined });
     for (const port of Object.values(ports)) expect(await isPortFree(port)).toBe(true);
     const report = await runSmoke(target);
