@@ -12,6 +12,7 @@
 // test/real-node/stand-ins.test.ts keeps each equal to its values file on those points.
 // They are not the upstream charts: names, labels and output say "stand-in".
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import type { KubeObject } from "../../tasks/lib/manifests.ts";
 import { defaults } from "../../tasks/lib/settings.ts";
@@ -170,8 +171,16 @@ export interface PostgresqlValues {
   primary: { persistence: { enabled: boolean; size: string }; extendedConfiguration?: string; resources?: Record<string, unknown>; lifecycleHooks?: Record<string, unknown> };
 }
 
-/** The stand-in image's PostgreSQL programs (Debian's postgresql-15), first on PATH as bitnami's image has its own: the values' hooks call pg_ctl by name. */
-const postgresqlPath = "/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/**
+ * The stand-in image's PostgreSQL programs first on PATH, as bitnami's image has its own: the values' hooks
+ * call pg_ctl by name. The folder is the one the image's entrypoint runs them from (its `bin=` line).
+ */
+function postgresqlPath(): string {
+  const entrypoint = join(import.meta.dirname, "images", "postgresql-entrypoint.sh");
+  const bin = /^bin=(\S+)$/m.exec(readFileSync(entrypoint, "utf8"))?.[1];
+  if (bin === undefined) throw new Error(`${entrypoint}: no bin= line naming PostgreSQL's programs`);
+  return `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+}
 
 /** bitnami's mount point for the data volume; PGDATA is a folder inside it (initdb wants to own it). */
 export const postgresqlDataMount = "/bitnami/postgresql";
@@ -222,7 +231,7 @@ export function postgresqlStandIn(image: string, values: PostgresqlValues = read
                 image,
                 imagePullPolicy: "Never",
                 env: [
-                  { name: "PATH", value: postgresqlPath },
+                  { name: "PATH", value: postgresqlPath() },
                   { name: "PGDATA", value: `${postgresqlDataMount}/data` },
                   { name: "POSTGRES_PASSWORD", ...fromSecret(values.auth.secretKeys.adminPasswordKey) },
                   { name: "POSTGRESQL_USERNAME", value: values.auth.username },

@@ -54,19 +54,6 @@ export function readPid(pidFile: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** True when `pid` is alive (not a zombie) and runs `executable`. */
-export function isRunning(pid: number | undefined, executable: string): boolean {
-  if (pid === undefined) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (state === "Z" || state === "X") return false;
-    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "") === executable;
-  } catch {
-    return false;
-  }
-}
-
 /** The fields of /proc/PID/stat after the command name (state first), or undefined when it is gone. */
 function statFields(pid: number): string[] | undefined {
   try {
@@ -74,6 +61,20 @@ function statFields(pid: number): string[] | undefined {
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
+  }
+}
+
+const isZombie = (fields: readonly string[]) => fields[0] === "Z" || fields[0] === "X";
+
+/** True when `pid` is alive (not a zombie) and runs `executable`. */
+export function isRunning(pid: number | undefined, executable: string): boolean {
+  if (pid === undefined) return false;
+  const fields = statFields(pid);
+  if (fields === undefined || isZombie(fields)) return false;
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "") === executable;
+  } catch {
+    return false;
   }
 }
 
@@ -100,7 +101,7 @@ export function hasExited(pid: number, startTime?: string): boolean {
     return true;
   }
   if (threads.some((thread) => thread !== String(pid))) return false;
-  return fields[0] === "Z" || fields[0] === "X";
+  return isZombie(fields);
 }
 
 /** The PID from the file when that process is alive and is `executable`. */
